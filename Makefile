@@ -1,0 +1,50 @@
+# The two set-up commands (see README): `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+# Tests run on the real PostgreSQL and Redis; these defaults match a local install or
+# `docker compose up -d db redis`.
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/tsgcrm
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test install demo messages lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	@export DEBUG=$${DEBUG:-1}; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py demo && \
+	echo "" && echo "  tsgcrm is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)" && echo "" && \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TSG_PORT=$(PORT) exec $(VENV)/bin/honcho start -f Procfile
+
+test: $(VENV)/.installed
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	DEBUG=0 SECRET_KEY=tests-only-not-secret \
+	SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
+	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: $(VENV)/.installed
+	DEBUG=$${DEBUG:-1} $(PY) manage.py demo
+
+# Refresh and compile the French and Spanish catalogues (needs GNU gettext).
+messages: $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py makemessages -l fr -l es --no-obsolete --ignore=.venv --ignore=var
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf var/broker var/tsgcrm.sqlite3

@@ -1,0 +1,155 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import Office, User
+from .tasks import send_password_reset_email
+
+
+class SubOfficeInline(admin.TabularInline):
+    model = Office
+    fk_name = "parent"
+    fields = ("name", "city", "country", "languages", "currency", "time_zone", "active")
+    extra = 0
+    verbose_name = _("sub-office")
+    verbose_name_plural = _("sub-offices")
+    show_change_link = True
+
+
+class MemberInline(admin.TabularInline):
+    model = User
+    fields = ("email", "first_name", "last_name", "is_consultant", "is_secretary",
+              "is_office_lead", "is_active")
+    readonly_fields = ("email",)
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = _("member")
+    verbose_name_plural = _("members")
+
+    def has_add_permission(self, request: HttpRequest, obj: Office | None = None) -> bool:
+        return False  # people are added from the People page, with a password
+
+
+class IsSubOfficeFilter(admin.SimpleListFilter):
+    title = _("level")
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return [("national", _("National office")), ("sub", _("Sub-office"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "national":
+            return queryset.filter(parent__isnull=True)
+        if self.value() == "sub":
+            return queryset.filter(parent__isnull=False)
+        return queryset
+
+
+@admin.register(Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ("name", "parent", "city", "country", "languages", "currency",
+                    "people_count", "active")
+    list_filter = ("active", IsSubOfficeFilter, "country", "currency")
+    search_fields = ("name", "city")
+    list_select_related = ("parent",)
+    autocomplete_fields = ("parent",)
+    inlines = [SubOfficeInline, MemberInline]
+    actions = ["activate", "deactivate"]
+    fieldsets = (
+        (None, {"fields": ("name", "parent", "active")}),
+        (_("Location"), {"fields": ("country", "city", "time_zone")}),
+        (_("Working languages and currency"), {"fields": ("languages", "currency")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Office]:
+        return super().get_queryset(request).annotate(
+            _people=Count("members", filter=Q(members__is_active=True))
+        )
+
+    @admin.display(description=_("people"), ordering="_people")
+    def people_count(self, obj: Office) -> int:
+        return obj._people
+
+    @admin.action(description=_("Mark selected offices active"))
+    def activate(self, request: HttpRequest, queryset: QuerySet[Office]) -> None:
+        count = queryset.update(active=True)
+        self.message_user(request, ngettext("%d office activated.", "%d offices activated.",
+                                            count) % count, messages.SUCCESS)
+
+    @admin.action(description=_("Mark selected offices inactive"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Office]) -> None:
+        count = queryset.update(active=False)
+        self.message_user(request, ngettext("%d office deactivated.",
+                                            "%d offices deactivated.", count) % count,
+                          messages.SUCCESS)
+
+
+class PersonCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class PersonChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = PersonCreationForm
+    form = PersonChangeForm
+    ordering = ("last_name", "first_name")
+    list_display = ("email", "first_name", "last_name", "office", "role_summary", "language",
+                    "is_active", "last_login")
+    list_filter = ("is_active", "is_consultant", "is_secretary", "is_office_lead",
+                   "is_network_admin", "office", "language")
+    search_fields = ("email", "first_name", "last_name", "office__name")
+    list_select_related = ("office",)
+    autocomplete_fields = ("office",)
+    readonly_fields = ("last_login", "date_joined")
+    actions = ["send_password_reset", "deactivate"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "phone", "language", "time_zone")}),
+        (_("Office and roles"), {"fields": ("office", "is_consultant", "is_secretary",
+                                             "is_office_lead", "is_network_admin")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+                                  "user_permissions"), "classes": ("collapse",)}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": (
+            "email", "first_name", "last_name", "office", "language", "is_consultant",
+            "is_secretary", "is_office_lead", "is_network_admin", "password1", "password2",
+        )}),
+    )
+
+    @admin.display(description=_("roles"))
+    def role_summary(self, obj: User) -> str:
+        return ", ".join(obj.role_labels) or "—"
+
+    @admin.action(description=_("Email a password-reset link to the selected people"))
+    def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        site_url = request.build_absolute_uri("/")
+        ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+        for user_id in ids:
+            transaction.on_commit(
+                lambda uid=user_id: send_password_reset_email.delay(uid, site_url)
+            )
+        self.message_user(request, ngettext("A reset link is on its way to %d person.",
+                                            "Reset links are on their way to %d people.",
+                                            len(ids)) % len(ids), messages.SUCCESS)
+
+    @admin.action(description=_("Deactivate the selected people"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(request, ngettext("%d person deactivated.", "%d people deactivated.",
+                                            count) % count, messages.SUCCESS)

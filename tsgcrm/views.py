@@ -1,0 +1,74 @@
+"""Project-wide pages: the home page per role, language switching, health and errors."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from circles.models import Office, User
+
+from .celery import app as celery_app
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    offices = Office.objects.visible_to(user)
+    context: dict = {"user_office": user.office}
+    if user.is_office_lead or user.is_network_admin:
+        context["offices"] = (
+            offices.select_related("parent")
+            .annotate(
+                people=Count("members", filter=Q(members__is_active=True)),
+                consultants=Count(
+                    "members", filter=Q(members__is_active=True, members__is_consultant=True)
+                ),
+            )
+            .order_by("parent__name", "name")
+        )
+    if user.office_id:
+        context["colleagues"] = (
+            User.objects.filter(office_id=user.office_id, is_active=True)
+            .exclude(pk=user.pk)
+            .only("first_name", "last_name", "email", "is_consultant", "is_secretary",
+                  "is_office_lead", "is_network_admin")[:12]
+        )
+    return render(request, "home.html", context)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, which also remembers the choice on the person's account."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        User.objects.filter(pk=request.user.pk).update(language=language)
+    return response
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: the database answers and the broker accepts a connection."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
