@@ -1,6 +1,7 @@
 """Project-wide pages: the home page per role, language switching, health and errors."""
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, Q
@@ -39,6 +40,23 @@ def home(request: HttpRequest) -> HttpResponse:
                   "is_office_lead", "is_network_admin")[:12]
         )
     return render(request, "home.html", context)
+
+
+class LoginView(auth_views.LoginView):
+    """Log in, and carry on in the language saved on the person's account."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if language in dict(settings.LANGUAGES):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            )
+        return response
 
 
 @require_POST

@@ -42,6 +42,6 @@ class Command(BaseCommand):
             f"({created} new)."
         ))
         if not quiet_logins:
-            self.stdout.write("Demo logins (password: %s):" % password)
+            self.stdout.write(f"Demo logins (password: {password}):")
             for role, email in DEMO_LOGINS:
                 self.stdout.write(f"  {role:<17} {email}")

@@ -1,0 +1,65 @@
+"""The shared cast every access test uses.
+
+Office A (Paris) has a sub-office A1 (Lyon); office B (Madrid) is another national office.
+- consultant_a works in A, colleague_a too;
+- consultant_b works in B (the outsider for everything of A's);
+- lead_a leads office A, so sees A and A1;
+- admin is a network admin and sees everything.
+"""
+
+import pytest
+
+from circles.models import Office, User
+from tests.factories import OfficeFactory, UserFactory
+
+
+@pytest.fixture
+def office_a(db) -> Office:
+    return OfficeFactory(name="TSG Test France", city="Paris", country="FR")
+
+
+@pytest.fixture
+def office_a1(office_a: Office) -> Office:
+    return OfficeFactory(name="TSG Test France – Lyon", city="Lyon", parent=office_a)
+
+
+@pytest.fixture
+def office_b(db) -> Office:
+    return OfficeFactory(name="TSG Test España", city="Madrid", country="ES", languages="es",
+                         time_zone="Europe/Madrid")
+
+
+@pytest.fixture
+def consultant_a(office_a: Office) -> User:
+    return UserFactory(email="consultant.a@example.org", first_name="Camille", last_name="A",
+                       office=office_a)
+
+
+@pytest.fixture
+def colleague_a(office_a: Office) -> User:
+    return UserFactory(email="colleague.a@example.org", first_name="Claude", last_name="A",
+                       office=office_a, is_secretary=True)
+
+
+@pytest.fixture
+def consultant_a1(office_a1: Office) -> User:
+    return UserFactory(email="consultant.a1@example.org", first_name="Lou", last_name="A1",
+                       office=office_a1)
+
+
+@pytest.fixture
+def consultant_b(office_b: Office) -> User:
+    return UserFactory(email="consultant.b@example.org", first_name="Carmen", last_name="B",
+                       office=office_b, language="es")
+
+
+@pytest.fixture
+def lead_a(office_a: Office, office_a1: Office) -> User:
+    return UserFactory(email="lead.a@example.org", first_name="Julien", last_name="Lead",
+                       office=office_a, is_office_lead=True)
+
+
+@pytest.fixture
+def admin(office_a: Office) -> User:
+    return UserFactory(email="admin@example.org", first_name="Anne", last_name="Admin",
+                       office=None, is_consultant=False, is_network_admin=True)
