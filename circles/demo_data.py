@@ -61,8 +61,8 @@ PEOPLE = [
 
 # The logins `make run` prints, one per role.
 DEMO_LOGINS = [
-    ("consultant", "camille.martin@tsg.example"),
-    ("circle secretary", "sophie.dubois@tsg.example"),
-    ("office lead", "julien.bernard@tsg.example"),
+    ("consultant", "oliver.brown@tsg.example"),
+    ("circle secretary", "emma.taylor@tsg.example"),
+    ("office lead", "james.wright@tsg.example"),
     ("network admin", "admin@tsg.example"),
 ]

@@ -14,19 +14,22 @@ def test_a_consultant_logs_in_switches_to_french_and_logs_out(page, screenshot):
     page.goto("/")
     expect(page).to_have_url("/accounts/login/?next=/")
     screenshot("login")
-    page.get_by_label("Email address").fill("camille.martin@tsg.example")
+    page.get_by_label("Email address").fill("oliver.brown@tsg.example")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Camille")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Oliver")
     expect(page.get_by_role("heading", name="My day")).to_be_visible()
 
     page.get_by_label("Language").select_option("fr")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Bienvenue, Camille")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bienvenue, Oliver")
     expect(page.get_by_role("heading", name="Ma journée")).to_be_visible()
+    # On a desktop the main navigation is shown without opening the menu.
+    expect(page.get_by_role("navigation", name="Principale").get_by_role(
+        "link", name="Bureaux")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     screenshot("home-fr")
-    assert User.objects.get(email="camille.martin@tsg.example").language == "fr"
+    assert User.objects.get(email="oliver.brown@tsg.example").language == "fr"
 
     page.locator(".usermenu summary").click()
     page.get_by_role("button", name="Se déconnecter").click()
@@ -41,7 +44,7 @@ def test_the_home_page_fits_a_phone(browser, live_server):
                                   viewport={"width": 375, "height": 740}, is_mobile=True)
     page = context.new_page()
     page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill("julien.bernard@tsg.example")
+    page.get_by_label("Email address").fill("james.wright@tsg.example")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="My offices")).to_be_visible()

@@ -95,7 +95,7 @@ def test_the_demo_network_is_realistic_and_idempotent():
 @pytest.mark.django_db
 def test_the_demo_keeps_a_password_someone_changed():
     call_command("demo", "--quiet-logins")
-    person = User.objects.get(email="camille.martin@tsg.example")
+    person = User.objects.get(email="oliver.brown@tsg.example")
     person.set_password("my-own-secret-pass")
     person.save()
     call_command("demo", "--quiet-logins")
