@@ -6,8 +6,9 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Office, User
+from .models import Circle, Membership, Office, OfficerRole, User
 from .tasks import send_password_reset_email
 
 
@@ -153,3 +154,65 @@ class UserAdmin(DjangoUserAdmin):
         count = queryset.exclude(pk=request.user.pk).update(is_active=False)
         self.message_user(request, ngettext("%d person deactivated.", "%d people deactivated.",
                                             count) % count, messages.SUCCESS)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("person", "since", "until")
+    autocomplete_fields = ("person",)
+    extra = 0
+
+
+class OfficerRoleInline(admin.TabularInline):
+    model = OfficerRole
+    fields = ("role", "person", "started_on", "term_end", "ended_on")
+    autocomplete_fields = ("person",)
+    extra = 0
+    verbose_name_plural = _("officer roles (add the person as a member first)")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OfficerRole]:
+        return super().get_queryset(request).select_related("person")
+
+
+@admin.register(Circle)
+class CircleAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "kind", "parent", "office", "member_count", "active")
+    list_filter = ("kind", "active", "office")
+    search_fields = ("name", "aim", "domain", "office__name")
+    list_select_related = ("parent", "office")
+    autocomplete_fields = ("parent", "office")
+    inlines = [MembershipInline, OfficerRoleInline]
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "parent", "office", "active")}),
+        (_("Aim and domain"), {"fields": ("aim", "domain")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Circle]:
+        return super().get_queryset(request).annotate(
+            _members=Count("memberships", filter=Q(memberships__until__isnull=True)))
+
+    @admin.display(description=_("members"), ordering="_members")
+    def member_count(self, obj: Circle) -> int:
+        return obj._members
+
+    def view_on_site(self, obj: Circle) -> str:
+        return obj.get_absolute_url()
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ("person", "circle", "since", "until")
+    list_filter = ("circle__kind", "circle__office")
+    search_fields = ("person__first_name", "person__last_name", "person__email", "circle__name")
+    list_select_related = ("person", "circle")
+    autocomplete_fields = ("person", "circle")
+    date_hierarchy = "since"
+
+
+@admin.register(OfficerRole)
+class OfficerRoleAdmin(SimpleHistoryAdmin):
+    list_display = ("circle", "role", "person", "started_on", "term_end", "ended_on")
+    list_filter = ("role", "circle__office", ("ended_on", admin.EmptyFieldListFilter))
+    search_fields = ("person__first_name", "person__last_name", "circle__name")
+    list_select_related = ("person", "circle")
+    autocomplete_fields = ("person", "circle")

@@ -66,3 +66,132 @@ DEMO_LOGINS = [
     ("office lead", "james.wright@tsg.example"),
     ("network admin", "admin@tsg.example"),
 ]
+
+# --- The circle tree ------------------------------------------------------------------
+# (key, name, kind, parent key, office key or None, aim, domain,
+#  members (emails; "office:<key>" adds everyone of that office and its sub-offices),
+#  leader, second links, facilitator, secretary)
+# Leaders and second links are added to the next higher circle automatically, as the
+# double link requires, except where a breach is deliberate.
+
+NETWORK_CIRCLES = [
+    ("top", "TSG Network – Top circle", "top", None, None,
+     "Connect the network with its environment: capital, labour and the wider field of "
+     "sociocracy.",
+     "The franchise formula, the network's strategy and budget, the admission of offices.",
+     ["admin@tsg.example", "annewies.devries@tsg.example", "julien.bernard@tsg.example"],
+     None, [], "annewies.devries@tsg.example", "julien.bernard@tsg.example"),
+    ("general", "TSG General circle", "integration", "top", None,
+     "Connect the offices and the support circles; keep the network coherent.",
+     "Shared products, know-how, the network's calendar and common tools.",
+     ["admin@tsg.example", "annewies.devries@tsg.example"],
+     "admin@tsg.example", ["annewies.devries@tsg.example"],
+     "isabelle.peeters@tsg.example", "emma.taylor@tsg.example"),
+    ("marketing", "Network marketing circle", "support", "general", None,
+     "Make the network known: the newsletter, the web site, partners' sites.",
+     "Brand, newsletter calendar, campaigns shared by the offices.",
+     ["lucia.garcia@tsg.example", "camille.martin@tsg.example", "femke.visser@tsg.example",
+      "montse.ferrer@tsg.example"],
+     "lucia.garcia@tsg.example", ["camille.martin@tsg.example"],
+     "femke.visser@tsg.example", "montse.ferrer@tsg.example"),
+    ("experts", "Circle of certified experts", "experts", "general", None,
+     "Guard the quality of the method: certify experts, develop the body of knowledge.",
+     "Certification of experts, training standards, the exchange of practice.",
+     ["genevieve.tremblay@tsg.example", "isabelle.peeters@tsg.example",
+      "joost.bakker@tsg.example", "julien.bernard@tsg.example", "james.wright@tsg.example"],
+     "genevieve.tremblay@tsg.example", ["isabelle.peeters@tsg.example"],
+     "julien.bernard@tsg.example", "joost.bakker@tsg.example"),
+]
+
+# Per national office: its department circle under the General circle, with working
+# circles and a support circle below it. (office key, department circle name, lead,
+# second link, facilitator, secretary, working circles)
+# A working circle: (suffix, kind, office key, members, leader, second link, facilitator,
+# secretary). A None second link is a deliberate breach.
+OFFICE_CIRCLES = [
+    ("fr", "TSG France circle", "julien.bernard@tsg.example", "sophie.dubois@tsg.example",
+     "nicolas.petit@tsg.example", "pierre.lambert@tsg.example", [
+         ("Training", "department", "fr", ["camille.martin@tsg.example",
+          "nicolas.petit@tsg.example", "sophie.dubois@tsg.example"],
+          "camille.martin@tsg.example", "nicolas.petit@tsg.example", None,
+          "sophie.dubois@tsg.example"),
+         ("Lyon sub-office", "department", "fr-lyon", ["office:fr-lyon"],
+          "claire.moreau@tsg.example", "thomas.laurent@tsg.example", None,
+          "thomas.laurent@tsg.example"),
+         ("Toulouse sub-office", "department", "fr-toulouse", ["office:fr-toulouse"],
+          "emilie.simon@tsg.example", "marc.lefebvre@tsg.example", None,
+          "emilie.simon@tsg.example"),
+         ("Support", "support", "fr", ["pierre.lambert@tsg.example",
+          "sophie.dubois@tsg.example", "julien.bernard@tsg.example"],
+          "pierre.lambert@tsg.example", "sophie.dubois@tsg.example", None,
+          "sophie.dubois@tsg.example"),
+     ]),
+    ("be", "TSG Belgique circle", "isabelle.peeters@tsg.example", "pieter.janssens@tsg.example",
+     "helene.dupont@tsg.example", "pieter.janssens@tsg.example", [
+         ("Training", "department", "be", ["office:be"], "helene.dupont@tsg.example",
+          "pieter.janssens@tsg.example", None, "pieter.janssens@tsg.example"),
+         ("Consulting", "department", "be", ["office:be"], "isabelle.peeters@tsg.example",
+          "helene.dupont@tsg.example", None, "pieter.janssens@tsg.example"),
+         ("Support", "support", "be", ["office:be"], "pieter.janssens@tsg.example",
+          "helene.dupont@tsg.example", None, "helene.dupont@tsg.example"),
+     ]),
+    ("ca", "TSG Canada circle", "genevieve.tremblay@tsg.example", "sarah.roy@tsg.example",
+     "olivier.gagnon@tsg.example", "sarah.roy@tsg.example", [
+         ("Training", "department", "ca", ["office:ca"], "olivier.gagnon@tsg.example",
+          "sarah.roy@tsg.example", None, "sarah.roy@tsg.example"),
+         ("Consulting", "department", "ca", ["office:ca"], "genevieve.tremblay@tsg.example",
+          "olivier.gagnon@tsg.example", None, "sarah.roy@tsg.example"),
+         ("Support", "support", "ca", ["office:ca"], "sarah.roy@tsg.example",
+          "olivier.gagnon@tsg.example", None, "olivier.gagnon@tsg.example"),
+     ]),
+    ("uk", "TSG United Kingdom circle", "james.wright@tsg.example", "emma.taylor@tsg.example",
+     "oliver.brown@tsg.example", "emma.taylor@tsg.example", [
+         # The deliberate breach: the Training circle has not elected its second link yet.
+         ("Training", "department", "uk", ["office:uk"], "oliver.brown@tsg.example",
+          None, "james.wright@tsg.example", "emma.taylor@tsg.example"),
+         ("Consulting", "department", "uk", ["office:uk"], "james.wright@tsg.example",
+          "oliver.brown@tsg.example", None, "emma.taylor@tsg.example"),
+         ("Support", "support", "uk", ["office:uk"], "emma.taylor@tsg.example",
+          "oliver.brown@tsg.example", None, "oliver.brown@tsg.example"),
+     ]),
+    ("nl", "TSG Nederland circle", "annewies.devries@tsg.example", "joost.bakker@tsg.example",
+     "femke.visser@tsg.example", "joost.bakker@tsg.example", [
+         ("Training", "department", "nl", ["office:nl"], "femke.visser@tsg.example",
+          "joost.bakker@tsg.example", None, "joost.bakker@tsg.example"),
+         ("Consulting", "department", "nl", ["office:nl"], "annewies.devries@tsg.example",
+          "femke.visser@tsg.example", None, "joost.bakker@tsg.example"),
+         ("Support", "support", "nl", ["office:nl"], "joost.bakker@tsg.example",
+          "femke.visser@tsg.example", None, "femke.visser@tsg.example"),
+     ]),
+    ("es", "TSG España circle", "lucia.garcia@tsg.example", "javier.martinez@tsg.example",
+     "carmen.lopez@tsg.example", "ines.navarro@tsg.example", [
+         ("Training", "department", "es", ["carmen.lopez@tsg.example",
+          "ines.navarro@tsg.example", "javier.martinez@tsg.example"],
+          "carmen.lopez@tsg.example", "ines.navarro@tsg.example", None,
+          "javier.martinez@tsg.example"),
+         ("Barcelona sub-office", "department", "es-bcn", ["office:es-bcn"],
+          "jordi.puig@tsg.example", "montse.ferrer@tsg.example", None,
+          "montse.ferrer@tsg.example"),
+         ("Málaga sub-office", "department", "es-mlg", ["office:es-mlg"],
+          "antonio.ruiz@tsg.example", "rocio.moreno@tsg.example", None,
+          "rocio.moreno@tsg.example"),
+         ("Bilbao sub-office", "department", "es-bio", ["office:es-bio"],
+          "itziar.etxeberria@tsg.example", "mikel.agirre@tsg.example", None,
+          "mikel.agirre@tsg.example"),
+         ("Support", "support", "es", ["ines.navarro@tsg.example",
+          "javier.martinez@tsg.example", "lucia.garcia@tsg.example"],
+          "ines.navarro@tsg.example", "javier.martinez@tsg.example", None,
+          "javier.martinez@tsg.example"),
+     ]),
+]
+
+WORKING_AIMS = {
+    "Training": ("Deliver discovery and basic training, and the LEADERSHIP programme.",
+                 "Training calendar, trainers, training material."),
+    "Consulting": ("Accompany client organisations that adopt the circle method.",
+                   "Consulting offers, expert pairs on client projects."),
+    "Support": ("Serve the office's inner clients: administration, tools, finance.",
+                "Office administration, tools and budget follow-up."),
+    "sub-office": ("Serve clients in the sub-office's region, within the office's offer.",
+                   "Local events, local partners, the sub-office's own pipeline."),
+}

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import get_supported_language_variant
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 CURRENCIES = [
     ("EUR", _("Euro (EUR)")),
@@ -266,3 +268,222 @@ class User(AbstractBaseUser, PermissionsMixin):
             self.is_staff = True
             self.is_superuser = True
         super().save(*args, **kwargs)
+
+
+# --- Circles ----------------------------------------------------------------------------
+
+
+class CircleQuerySet(models.QuerySet["Circle"]):
+    def visible_to(self, user: User) -> CircleQuerySet:
+        """Network-wide circles, plus the circles of the offices the person may see."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_network_admin or user.is_superuser:
+            return self.all()
+        return self.filter(
+            Q(office__isnull=True) | Q(office__in=Office.objects.visible_to(user))
+        )
+
+
+class Circle(models.Model):
+    """A circle of the one network tree: the top circle at the root, every other under one."""
+
+    class Kind(models.TextChoices):
+        TOP = "top", _("Top circle")
+        INTEGRATION = "integration", _("Integration circle")
+        DEPARTMENT = "department", _("Department circle")
+        SUPPORT = "support", _("Support circle")
+        EXPERTS = "experts", _("Experts' circle")
+        OTHER = "other", _("Other circle")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices,
+                            default=Kind.DEPARTMENT)
+    aim = models.TextField(_("aim"), blank=True, help_text=_("What the circle exists for."))
+    domain = models.TextField(_("domain"), blank=True,
+                              help_text=_("What the circle decides on by itself."))
+    parent = models.ForeignKey(
+        "self", verbose_name=_("next higher circle"), related_name="children",
+        on_delete=models.PROTECT, null=True, blank=True,
+        help_text=_("The circle this one is double-linked to. Only the top circle has none."),
+    )
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), related_name="circles", on_delete=models.PROTECT,
+        null=True, blank=True, help_text=_("Leave empty for a network-wide circle."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+    objects = CircleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("circle")
+        verbose_name_plural = _("circles")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind"], condition=Q(kind="top"),
+                                    name="circle_one_top_circle"),
+            models.CheckConstraint(
+                condition=(Q(kind="top") & Q(parent__isnull=True))
+                | (~Q(kind="top") & Q(parent__isnull=False)),
+                name="circle_only_top_has_no_parent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("circles:circle_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.kind == self.Kind.TOP:
+            if self.parent_id is not None:
+                errors["parent"] = _("The top circle is the root of the tree: it has no "
+                                     "higher circle.")
+            others = Circle.objects.filter(kind=self.Kind.TOP).exclude(pk=self.pk)
+            if others.exists():
+                errors["kind"] = _("The network already has a top circle (%(name)s); there "
+                                   "is only one.") % {"name": others.first().name}
+        elif self.parent_id is None:
+            errors["parent"] = _("Choose the next higher circle: every circle but the top "
+                                 "one sits under another.")
+        elif self.pk and self._parent_chain_contains(self.pk):
+            errors["parent"] = _("This would make a cycle: %(parent)s sits under this "
+                                 "circle.") % {"parent": self.parent.name}
+        if errors:
+            raise ValidationError(errors)
+
+    def _parent_chain_contains(self, pk: int) -> bool:
+        seen: set[int] = set()
+        current = self.parent
+        while current is not None and current.pk not in seen:
+            if current.pk == pk:
+                return True
+            seen.add(current.pk)
+            current = current.parent
+        return False
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def current(self, on: date | None = None) -> MembershipQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(Q(until__isnull=True) | Q(until__gte=on), since__lte=on)
+
+
+class Membership(models.Model):
+    """A person's full membership of a circle, from `since` until `until` (open-ended)."""
+
+    circle = models.ForeignKey(Circle, verbose_name=_("circle"), related_name="memberships",
+                               on_delete=models.CASCADE)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"),
+                               related_name="memberships", on_delete=models.PROTECT)
+    since = models.DateField(_("member since"), default=timezone.localdate)
+    until = models.DateField(_("member until"), null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["circle", "person__last_name", "person__first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["circle", "person"], condition=Q(until__isnull=True),
+                                    name="membership_one_open_per_person"),
+            models.CheckConstraint(condition=Q(until__isnull=True) | Q(until__gte=F("since")),
+                                   name="membership_ends_after_it_starts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.circle}"
+
+    def clean(self) -> None:
+        if self.until and self.since and self.until < self.since:
+            raise ValidationError({"until": _("A membership cannot end before it starts.")})
+
+
+class OfficerRoleQuerySet(models.QuerySet["OfficerRole"]):
+    def held(self) -> OfficerRoleQuerySet:
+        """Roles not yet handed over; an expired term still counts, as a breach to fix."""
+        return self.filter(ended_on__isnull=True)
+
+
+class OfficerRole(models.Model):
+    """One person holding one officer role in one circle for a term. Rows are never
+    deleted: ending a role sets `ended_on`, so the history of who held what stays."""
+
+    class Role(models.TextChoices):
+        LEADER = "leader", _("Operational leader")
+        FACILITATOR = "facilitator", _("Facilitator")
+        SECRETARY = "secretary", _("Secretary")
+        SECOND_LINK = "second_link", _("Second link")
+
+    # The operational leader is appointed by the higher circle; the others are elected by
+    # the circle for a term, so their term end is required.
+    ELECTED = {Role.FACILITATOR, Role.SECRETARY, Role.SECOND_LINK}
+    SINGLE_HOLDER = {Role.LEADER, Role.FACILITATOR, Role.SECRETARY}
+
+    circle = models.ForeignKey(Circle, verbose_name=_("circle"), related_name="officer_roles",
+                               on_delete=models.CASCADE)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"),
+                               related_name="officer_roles", on_delete=models.PROTECT)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    started_on = models.DateField(_("term start"), default=timezone.localdate)
+    term_end = models.DateField(_("term end"), null=True, blank=True,
+                                help_text=_("Required for elected roles."))
+    ended_on = models.DateField(_("handed over on"), null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = OfficerRoleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("officer role")
+        verbose_name_plural = _("officer roles")
+        ordering = ["circle", "role", "-started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["circle", "role"],
+                condition=Q(ended_on__isnull=True) & ~Q(role="second_link"),
+                name="officer_one_holder_per_single_role",
+            ),
+            models.UniqueConstraint(
+                fields=["circle", "role", "person"], condition=Q(ended_on__isnull=True),
+                name="officer_no_duplicate_holding",
+            ),
+            models.CheckConstraint(
+                condition=Q(term_end__isnull=True) | Q(term_end__gt=F("started_on")),
+                name="officer_term_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["circle", "ended_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.person} ({self.circle})"
+
+    @property
+    def is_elected(self) -> bool:
+        return self.role in self.ELECTED
+
+    def term_expired(self, today: date | None = None) -> bool:
+        return self.term_end is not None and self.term_end < (today or timezone.localdate())
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.term_end and self.started_on and self.term_end <= self.started_on:
+            errors["term_end"] = _("The term must end after it starts.")
+        if self.role in self.ELECTED and not self.term_end and not self.ended_on:
+            errors["term_end"] = _("An elected role needs a term end date.")
+        if self.circle_id and self.person_id and not self.ended_on:
+            is_member = Membership.objects.current(self.started_on or timezone.localdate()).filter(
+                circle_id=self.circle_id, person_id=self.person_id).exists()
+            if not is_member:
+                errors["person"] = _("%(person)s is not a member of %(circle)s: only members "
+                                     "hold its roles.") % {"person": self.person,
+                                                           "circle": self.circle}
+        if errors:
+            raise ValidationError(errors)

@@ -1,7 +1,9 @@
+from datetime import date, timedelta
+
 import factory
 from factory.django import DjangoModelFactory
 
-from circles.models import Office, User
+from circles.models import Circle, Membership, Office, OfficerRole, User
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test data
 
@@ -37,3 +39,34 @@ class UserFactory(DjangoModelFactory):
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])
+
+
+class CircleFactory(DjangoModelFactory):
+    class Meta:
+        model = Circle
+
+    name = factory.Sequence(lambda n: f"Circle {n}")
+    kind = Circle.Kind.DEPARTMENT
+    aim = "Serve our clients."
+    domain = "Our offer."
+
+
+def top_circle(**kwargs) -> Circle:
+    """The network's one top circle (created on first use)."""
+    existing = Circle.objects.filter(kind=Circle.Kind.TOP).first()
+    return existing or CircleFactory(name="Top", kind=Circle.Kind.TOP, parent=None, **kwargs)
+
+
+def join(circle: Circle, *people: User, since: date | None = None) -> None:
+    for person in people:
+        Membership.objects.create(circle=circle, person=person,
+                                  since=since or date.today() - timedelta(days=30))
+
+
+def give_role(circle: Circle, person: User, role: str, *, term_end: date | None = None,
+              started_on: date | None = None) -> OfficerRole:
+    if term_end is None and role != OfficerRole.Role.LEADER:
+        term_end = date.today() + timedelta(days=365)
+    return OfficerRole.objects.create(
+        circle=circle, person=person, role=role, term_end=term_end,
+        started_on=started_on or date.today() - timedelta(days=10))

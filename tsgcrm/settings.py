@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_celery_beat",
     "axes",
+    "simple_history",
     "tsgcrm",
     "circles",
     "contacts",
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tsgcrm.middleware.UserTimezoneMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -102,6 +104,7 @@ TEMPLATES = [
 ]
 
 FORM_RENDERER = "tsgcrm.forms.FormRenderer"
+FORMAT_MODULE_PATH = ["tsgcrm.formats"]
 
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
