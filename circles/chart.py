@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .selectors import CircleNode, Structure
 
@@ -92,13 +93,16 @@ def _card(node: CircleNode, x: int, y: int) -> Card:
     ]
     count = len(node.members)
     names = ", ".join(p.first_name for p in node.members)
-    members_line = _clip(f"{_('%(count)d members') % {'count': count}}: {names}"
-                         if count else _("No members yet"),
-                         CHARS_PER_LINE - (14 if node.breaches else 0))
+    if count:
+        label = ngettext("%(count)d member: %(names)s", "%(count)d members: %(names)s", count)
+        members_text = label % {"count": count, "names": names}
+    else:
+        members_text = _("No members yet")
+    members_line = _clip(members_text, CHARS_PER_LINE - (14 if node.breaches else 0))
     breach_text = ""
     if node.breaches:
-        breach_text = (_("⚠ 1 breach") if len(node.breaches) == 1
-                       else _("⚠ %(count)d breaches") % {"count": len(node.breaches)})
+        breach_text = ngettext("⚠ %(count)d breach", "⚠ %(count)d breaches",
+                               len(node.breaches)) % {"count": len(node.breaches)}
     office = circle.office.name if circle.office_id else _("Network-wide")
     tooltip = "\n".join([circle.name] + [b.message for b in node.breaches])
     return Card(

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .demo_data import (NETWORK_CIRCLES, OFFICE_CIRCLES, OFFICES, PEOPLE, WORKING_AIMS)
+from .demo_data import NETWORK_CIRCLES, OFFICE_CIRCLES, OFFICES, PEOPLE, WORKING_AIMS
 from .models import Circle, Membership, Office, OfficerRole, User
 from .services import membership_add, officer_assign
 

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from circles.models import Office, User
+from circles.models import Membership, Office, OfficerRole, User
 
 from .celery import app as celery_app
 
@@ -39,6 +39,14 @@ def home(request: HttpRequest) -> HttpResponse:
             .only("first_name", "last_name", "email", "is_consultant", "is_secretary",
                   "is_office_lead", "is_network_admin")[:12]
         )
+    roles: dict[int, list[str]] = {}
+    for holding in OfficerRole.objects.held().filter(person=user).only("circle_id", "role"):
+        roles.setdefault(holding.circle_id, []).append(holding.get_role_display())
+    context["my_circles"] = [
+        (m.circle, roles.get(m.circle_id, []))
+        for m in Membership.objects.current().filter(person=user, circle__active=True)
+        .select_related("circle").order_by("circle__name")
+    ]
     return render(request, "home.html", context)
 
 

@@ -110,13 +110,25 @@ def test_the_secretary_adds_a_member(client, colleague_a, lead_a, network):
     assert "Claude A" in page.text  # ... and who made it
 
 
-def test_the_higher_circles_secretary_may_edit_the_circle_below(client, colleague_a,
-                                                                 network, consultant_b):
-    # colleague_a is the top circle's secretary, so may fix office B's circle below it?
-    # No: office B's circle is not visible to them, scoping wins.
+def test_the_higher_circles_secretary_may_edit_the_circle_below(client, colleague_a, lead_a,
+                                                                 network):
+    OfficerRole.objects.filter(circle=network["a_work"], role=SEC).update(ended_on=today)
+    client.force_login(colleague_a)  # still secretary of the circle above
+    response = client.post(reverse("circles:membership_add", args=[network["a_work"].pk]),
+                           {"person": lead_a.pk, "since": today.isoformat()})
+    assert response.status_code == 302
+    assert Membership.objects.current().filter(circle=network["a_work"], person=lead_a).exists()
+
+
+def test_scoping_wins_over_a_secretary_role_higher_up(client, colleague_a, network):
+    # colleague_a is the top circle's secretary, but office B's circle stays out of reach.
     client.force_login(colleague_a)
-    response = client.get(detail(network["b"]))
+    assert client.get(detail(network["b"])).status_code == 404
+    response = client.post(reverse("circles:officer_end", args=[
+        network["b"].pk, OfficerRole.objects.get(circle=network["b"]).pk]),
+        {"on": today.isoformat()})
     assert response.status_code == 404
+    assert OfficerRole.objects.held().filter(circle=network["b"]).exists()
 
 
 def test_adding_a_second_link_over_htmx_returns_the_fragment(client, colleague_a, network):

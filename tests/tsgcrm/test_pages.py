@@ -15,7 +15,7 @@ def test_a_consultants_home_shows_their_day_and_office(client, consultant_a, col
     response = client.get(reverse("home"))
     assert "My day" in response.text
     assert "Claude A" in response.text
-    assert "My circles" not in response.text  # not a secretary
+    assert "My circles' logbooks" not in response.text  # not a secretary
     assert "My offices" not in response.text  # not a lead
 
 
@@ -29,7 +29,20 @@ def test_an_office_leads_home_shows_their_offices(client, lead_a, office_a1, off
 
 def test_a_secretarys_home_shows_the_logbooks(client, colleague_a):
     client.force_login(colleague_a)
-    assert "My circles" in client.get(reverse("home")).text
+    assert "My circles' logbooks" in client.get(reverse("home")).text
+
+
+def test_the_home_page_lists_my_circles_and_roles(client, consultant_a):
+    from circles.models import OfficerRole
+    from tests.factories import CircleFactory, give_role, join, top_circle
+
+    circle = CircleFactory(name="Training A", parent=top_circle(), office=consultant_a.office)
+    join(circle, consultant_a)
+    give_role(circle, consultant_a, OfficerRole.Role.LEADER)
+    client.force_login(consultant_a)
+    response = client.get(reverse("home"))
+    assert "Training A" in response.text
+    assert "Operational leader" in response.text
 
 
 def test_a_network_admins_home_shows_the_whole_network(client, admin, office_a, office_b):
