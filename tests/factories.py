@@ -4,6 +4,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from circles.models import Circle, Membership, Office, OfficerRole, User
+from contacts.models import Person
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test data
 
@@ -70,3 +71,22 @@ def give_role(circle: Circle, person: User, role: str, *, term_end: date | None 
     return OfficerRole.objects.create(
         circle=circle, person=person, role=role, term_end=term_end,
         started_on=started_on or date.today() - timedelta(days=10))
+
+
+class PersonFactory(DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    office = factory.SubFactory(OfficeFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"contact{n}@example.com")
+    phone = ""
+    kind = "prospect"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        person = model_class(*args, **kwargs)
+        person.full_clean(exclude=["search_text"])
+        person.save()
+        return person

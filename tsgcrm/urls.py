@@ -23,5 +23,6 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("circles.urls")),
+    path("", include("contacts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from circles.demo import build_demo_network
 from circles.demo_data import DEMO_LOGINS, DEMO_PASSWORD
+from contacts.demo import build_demo_contacts
 
 
 class Command(BaseCommand):
@@ -12,12 +13,18 @@ class Command(BaseCommand):
                             help="Password given to demo people created by this run.")
         parser.add_argument("--quiet-logins", action="store_true",
                             help="Do not print the demo logins.")
+        parser.add_argument("--no-contacts", action="store_true",
+                            help="Only the offices, people and circles (faster, for tests).")
 
-    def handle(self, *args, password: str, quiet_logins: bool, **options) -> None:
+    def handle(self, *args, password: str, quiet_logins: bool, no_contacts: bool,
+               **options) -> None:
         counts = build_demo_network(password)
+        if not no_contacts:
+            counts.update(build_demo_contacts())
         self.stdout.write(self.style.SUCCESS(
             f"Demo network ready: {counts['offices']} offices, {counts['people']} people "
-            f"({counts['new_people']} new), {counts['circles']} circles."
+            f"({counts['new_people']} new), {counts['circles']} circles"
+            + (f", {counts['contacts']} contacts." if not no_contacts else ".")
         ))
         if not quiet_logins:
             self.stdout.write(f"Demo logins (password: {password}):")
