@@ -24,6 +24,7 @@ def consultants_of(office: Office):
 
 
 class PersonForm(forms.ModelForm):
+    website = forms.URLField(label=_("Web site"), required=False, assume_scheme="https")
     organisation_name = forms.CharField(label=_("Organisation"), max_length=200,
                                         required=False)
     job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
@@ -86,7 +87,7 @@ class QuickAddForm(forms.Form):
 
 
 class ContactFilterForm(forms.Form):
-    SORTS = [("name", _("Name")), ("-created", _("Newest first")), ("created",
+    SORTS = [("", _("Best match, then name")), ("name", _("Name")), ("-created", _("Newest first")), ("created",
              _("Oldest first")), ("city", _("City")), ("kind", _("Kind"))]
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200,
@@ -134,6 +135,8 @@ class ReferralForm(forms.Form):
 
 
 class OrganisationForm(forms.ModelForm):
+    website = forms.URLField(label=_("Web site"), required=False, assume_scheme="https")
+
     class Meta:
         model = Organisation
         fields = ["name", "org_type", "size", "kind", "lead_source", "owner", "email", "phone",

@@ -189,6 +189,10 @@ class RowReport:
     values: dict
     messages: list[str]
 
+    @property
+    def summary(self) -> str:
+        return " · ".join(str(v) for v in self.values.values() if v not in (None, ""))
+
 
 class UploadForm(forms.Form):
     ENCODINGS = [("utf-8-sig", gettext_lazy("UTF-8 (recommended)")),

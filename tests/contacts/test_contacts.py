@@ -45,6 +45,8 @@ def test_search_tolerates_accents_typos_and_finds_the_organisation(lucia, office
     assert list(search(people, "33612345678")) == [lucia]  # phones are stored in E.164
     assert list(search(people, "0612345678")) == [lucia]  # ... the national form is near
     assert list(search(people, "zzzzqqq")) == []
+    siobhan = PersonFactory(office=office_a, first_name="Siobhan", last_name="Fitzgerald")
+    assert list(search(people, "Siobahn Fitzgerlad")) == [siobhan]
 
 
 def test_a_consultant_sees_only_their_offices_contacts(client, consultant_a, lucia, b_contact):
