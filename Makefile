@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/tsgcrm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install demo messages lint clean
+.PHONY: run test install demo messages lint clean bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,12 @@ lint: $(VENV)/.installed
 
 clean:
 	rm -rf var/broker var/tsgcrm.sqlite3
+
+# Speed benchmark on PostgreSQL (issue targets: 200k contacts, p95 <= 50 ms, 10k-row import
+# <= 30 s). The database tsgcrm_bench is created and filled on first use.
+BENCH_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/tsgcrm_bench
+bench: $(VENV)/.installed
+	-createdb -h 127.0.0.1 -U postgres tsgcrm_bench 2>/dev/null
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 SECRET_KEY=bench-only SECURE_SSL_REDIRECT=0 \
+	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \
+	AXES_ENABLED=0 $(PY) scripts/bench_contacts.py

@@ -249,3 +249,32 @@ def test_list_and_detail_queries_do_not_grow(client, consultant_a, office_a, luc
     with django_assert_max_num_queries(18):
         assert client.get(reverse("contacts:person_detail", args=[lucia.pk])
                           ).status_code == 200
+
+
+def test_organisations_are_scoped_like_people(client, consultant_a, lucia, b_contact,
+                                              office_b, consultant_b):
+    from contacts.models import Organisation
+    from contacts.services import organisation_for_name
+
+    theirs = organisation_for_name(office=office_b, name="Secret Cooperative",
+                                   owner=consultant_b)
+    ours = Organisation.objects.get(name="Coopérative Soleil")
+    client.force_login(consultant_a)
+    listing = client.get(reverse("contacts:organisation_list"), {"q": "cooperative"})
+    assert "Coopérative Soleil" in listing.text and "Secret Cooperative" not in listing.text
+    assert client.get(ours.get_absolute_url()).status_code == 200
+    assert client.get(theirs.get_absolute_url()).status_code == 404
+    assert client.get(reverse("contacts:organisation_edit", args=[theirs.pk])
+                      ).status_code == 404
+
+
+def test_renaming_an_organisation_updates_its_peoples_search(client, consultant_a, lucia):
+    from contacts.models import Organisation
+
+    org = Organisation.objects.get(name="Coopérative Soleil")
+    client.force_login(consultant_a)
+    response = client.post(reverse("contacts:organisation_edit", args=[org.pk]), {
+        "name": "Lune Collective", "org_type": "cooperative", "kind": "client",
+        "owner": consultant_a.pk})
+    assert response.status_code == 302
+    assert list(search(Person.objects.all(), "lune collective")) == [lucia]
