@@ -56,4 +56,4 @@ bench: $(VENV)/.installed
 	-createdb -h 127.0.0.1 -U postgres tsgcrm_bench 2>/dev/null
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 SECRET_KEY=bench-only SECURE_SSL_REDIRECT=0 \
 	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \
-	AXES_ENABLED=0 $(PY) scripts/bench_contacts.py
+	AXES_ENABLED=0 ALLOWED_HOSTS=testserver $(PY) scripts/bench_contacts.py

@@ -65,6 +65,16 @@ class OfficeQuerySet(models.QuerySet["Office"]):
         return self.filter(pk=user.office_id)
 
 
+def visible_office_ids(user: User) -> list[int]:
+    """The ids of Office.objects.visible_to(user), read once per request (cached on the
+    user object, which lives as long as the request)."""
+    cached = getattr(user, "_visible_office_ids", None)
+    if cached is None:
+        cached = list(Office.objects.visible_to(user).values_list("pk", flat=True))
+        user._visible_office_ids = cached
+    return cached
+
+
 class Office(models.Model):
     """A national office of the franchise, or a sub-office of one."""
 

@@ -1,8 +1,17 @@
 from django.contrib import admin
 from import_export.admin import ExportMixin
 
-from .models import (Affiliation, Consent, Merge, Organisation, Person, Persona,
-                     PersonaObjection, Referral, Tag)
+from .models import (
+    Affiliation,
+    Consent,
+    Merge,
+    Organisation,
+    Person,
+    Persona,
+    PersonaObjection,
+    Referral,
+    Tag,
+)
 
 
 class AffiliationInline(admin.TabularInline):

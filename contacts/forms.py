@@ -87,8 +87,9 @@ class QuickAddForm(forms.Form):
 
 
 class ContactFilterForm(forms.Form):
-    SORTS = [("", _("Best match, then name")), ("name", _("Name")), ("-created", _("Newest first")), ("created",
-             _("Oldest first")), ("city", _("City")), ("kind", _("Kind"))]
+    SORTS = [("", _("Best match, then name")), ("name", _("Name")),
+             ("-created", _("Newest first")), ("created", _("Oldest first")),
+             ("city", _("City")), ("kind", _("Kind"))]
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200,
                         widget=forms.SearchInput(attrs={

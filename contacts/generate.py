@@ -15,8 +15,16 @@ from faker import Faker
 
 from circles.models import Office, User
 
-from .models import (Affiliation, Consent, Kind, LeadSource, Organisation, Person,
-                     PreferredChannel, normalise_text)
+from .models import (
+    Affiliation,
+    Consent,
+    Kind,
+    LeadSource,
+    Organisation,
+    Person,
+    PreferredChannel,
+    normalise_text,
+)
 
 LOCALES = {"FR": "fr_FR", "BE": "fr_FR", "CA": "fr_CA", "GB": "en_GB", "NL": "nl_NL",
            "ES": "es_ES"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchVectorField, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchVectorField, TrigramWordDistance
 from django.db import connection
 from django.db.models import Func, Q, QuerySet, TextField, Value
 
@@ -20,31 +21,42 @@ class SimpleTsVector(Func):
 
 
 def search(qs: QuerySet, query: str) -> QuerySet:
-    """Filter and rank by a free-text query, tolerant of case, accents and typos.
+    """Filter by a free-text query, tolerant of case, accents and typos.
 
-    On PostgreSQL each word must appear in the contact's search text, either as a
-    substring or as a near match (trigram word similarity: "Martinz" finds "Martínez");
-    a full-text match of the whole query counts too. Best matches come first.
+    Every word must appear in the contact's search text (names, emails, phone digits,
+    organisations, city). When nothing matches exactly, words are matched by trigram
+    word similarity instead ("Martinz" finds "Martínez"), best matches first. Exact
+    matches come in name order: checking them is cheap, ranking thousands of fuzzy
+    candidates is not, so fuzzy matching only runs when it is needed.
     """
     text = normalise_text(query)
+    digits = re.sub(r"[\s.\-()+/]", "", text)
+    if len(digits) >= 6 and digits.isdigit():
+        # A phone number, in any form: phones are stored as E.164 digits, so drop the
+        # national trunk prefix ("06 12 34 56 78" finds +33612345678).
+        text = digits.lstrip("0")
     terms = text.split()
     if not terms:
         return qs
-    if connection.vendor != "postgresql":
-        for term in terms:
-            qs = qs.filter(search_text__contains=term)
-        return qs
-    words = Q()
+    exact = Q()
     for term in terms:
-        condition = Q(search_text__contains=term)
-        if len(term) >= 3:
-            condition |= Q(search_text__trigram_word_similar=term)
-        words &= condition
+        exact &= Q(search_text__contains=term)
+    if connection.vendor != "postgresql":
+        return qs.filter(exact)
+    # A whole-phrase full-text match counts as exact too (GIN index on the tsvector).
+    exact |= Q(_doc=SearchQuery(text, config="simple"))
     qs = qs.annotate(_doc=SimpleTsVector("search_text"))
-    return (qs.filter(words | Q(_doc=SearchQuery(text, config="simple")))
-            .annotate(rank=TrigramWordSimilarity(Value(text, output_field=TextField()),
-                                                 "search_text"))
-            .order_by("-rank", "pk"))
+    if qs.filter(exact).exists():
+        return qs.filter(exact).order_by("last_name", "first_name", "pk") \
+            if qs.model is Person else qs.filter(exact).order_by("name", "pk")
+    field = "name_text" if qs.model is Person else "search_text"
+    fuzzy = Q()
+    for term in terms:
+        fuzzy &= Q(**{f"{field}__trigram_word_similar": term}) if len(term) >= 3 \
+            else Q(search_text__contains=term)
+    return (qs.filter(fuzzy)
+            .order_by(TrigramWordDistance(Value(text, output_field=TextField()), field),
+                      "pk"))
 
 
 @dataclass

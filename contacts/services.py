@@ -79,7 +79,8 @@ def person_create(*, office: Office, by: User, data: dict[str, Any], tags: str =
                        decision_power=decision_power)
     if tags:
         person.tags.set(tags_from_text(office=office, text=tags))
-    person.save(update_fields=["search_text"])  # now with the organisation's name
+    person._organisation_names = None  # re-read: an organisation was just linked
+    person.save(update_fields=["search_text", "name_text"])
     return person
 
 
@@ -95,7 +96,8 @@ def person_update(*, person: Person, by: User, data: dict[str, Any], tags: str |
                        decision_power=decision_power)
     if tags is not None:
         person.tags.set(tags_from_text(office=person.office, text=tags))
-    person.save(update_fields=["search_text", "updated_at"])
+    person._organisation_names = None
+    person.save(update_fields=["search_text", "name_text", "updated_at"])
     return person
 
 
@@ -175,13 +177,13 @@ def person_erase(*, person: Person, by: User) -> None:
     person.last_name = _("Erased contact")
     person.persona = None
     person.erased_at = timezone.now()
-    person.search_text = ""
+    person.search_text = person.name_text = ""
     Person.objects.filter(pk=person.pk).update(
         **{f: getattr(person, f) for f in [
             "first_name", "last_name", "email", "phone", "phone_normalised", "address",
             "city", "region", "website", "social_profiles", "notes", "tendencies",
             "interests", "opinions", "preferred_channel", "persona", "erased_at",
-            "search_text"]})
+            "search_text", "name_text"]})
     person.tags.clear()
     person.affiliations.all().delete()
     person.consents.update(source="")
@@ -218,6 +220,7 @@ def person_merge(*, kept: Person, removed: Person, by: User) -> Merge:
     Merge.objects.filter(kept=removed).update(kept=kept)
     removed.delete()
     kept.phone_normalised = ""  # recomputed by clean
+    kept._organisation_names = None  # re-read after the affiliations moved
     _save_person(kept)
     return merge
 
@@ -228,7 +231,7 @@ def organisation_save(*, organisation: Organisation) -> Organisation:
     organisation.full_clean(exclude=["search_text"])
     organisation.save()
     for person in Person.objects.filter(affiliations__organisation=organisation):
-        person.save(update_fields=["search_text"])
+        person.save(update_fields=["search_text", "name_text"])
     return organisation
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from circles.models import Circle, Office, User
+from circles.models import Circle, Office, User, visible_office_ids
 
 from .forms import (
     ConsentForm,
@@ -56,7 +56,7 @@ def _get_person_for_user(request: HttpRequest, pk: int) -> Person:
 
 
 def _own_office_ids(user: User) -> set[int]:
-    return set(Office.objects.visible_to(user).values_list("pk", flat=True))
+    return set(visible_office_ids(user))
 
 
 def _require_owning_office(request: HttpRequest, person: Person) -> None:

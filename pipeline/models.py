@@ -237,6 +237,9 @@ class RoutineCheck(models.Model):
         constraints = [models.UniqueConstraint(fields=["deal", "routine"],
                                                name="routine_check_once")]
 
+    def __str__(self) -> str:
+        return f"{self.deal} ✓ {self.routine}"
+
 
 class PhaseMove(models.Model):
     """Every move of a deal, forward or back, so time in each phase is exact."""
@@ -255,6 +258,9 @@ class PhaseMove(models.Model):
         verbose_name_plural = _("phase moves")
         ordering = ["-moved_at", "-pk"]
         indexes = [models.Index(fields=["deal", "moved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.deal}: {self.from_phase} → {self.to_phase}"
 
 
 class Interaction(models.Model):
@@ -282,6 +288,9 @@ class Interaction(models.Model):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-happened_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.happened_at:%Y-%m-%d}"
 
 
 class Objection(models.Model):
@@ -311,3 +320,6 @@ class Objection(models.Model):
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.words[:60]}"
