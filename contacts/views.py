@@ -214,7 +214,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             Prefetch("affiliations",
                      queryset=Affiliation.objects.select_related("organisation")),
             Prefetch("consents", queryset=Consent.objects.select_related("recorded_by")),
-            "referrals__from_office", "referrals__to_office", "referrals__by", "merges__by"),
+            "referrals__from_office", "referrals__to_office", "referrals__by", "merges__by",
+            "deals__phase", "interactions"),
         pk=pk)
     owning = person.office_id in _own_office_ids(request.user)
     context = {

@@ -24,5 +24,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("circles.urls")),
     path("", include("contacts.urls")),
+    path("", include("pipeline.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from circles.demo import build_demo_network
 from circles.demo_data import DEMO_LOGINS, DEMO_PASSWORD
 from contacts.demo import build_demo_contacts
+from pipeline.demo import build_demo_deals
 
 
 class Command(BaseCommand):
@@ -21,10 +22,12 @@ class Command(BaseCommand):
         counts = build_demo_network(password)
         if not no_contacts:
             counts.update(build_demo_contacts())
+            counts.update(build_demo_deals())
         self.stdout.write(self.style.SUCCESS(
             f"Demo network ready: {counts['offices']} offices, {counts['people']} people "
             f"({counts['new_people']} new), {counts['circles']} circles"
-            + (f", {counts['contacts']} contacts." if not no_contacts else ".")
+            + (f", {counts['contacts']} contacts, {counts['deals']} deals."
+               if not no_contacts else ".")
         ))
         if not quiet_logins:
             self.stdout.write(f"Demo logins (password: {password}):")

@@ -1,0 +1,69 @@
+from django.contrib import admin
+from import_export.admin import ExportMixin
+
+from .models import Deal, Interaction, LostReason, Objection, Phase, PhaseMove, Routine
+
+
+class RoutineInline(admin.TabularInline):
+    model = Routine
+    fields = ("kind", "order", "text", "text_fr", "text_es")
+    extra = 0
+
+
+@admin.register(Phase)
+class PhaseAdmin(admin.ModelAdmin):
+    list_display = ("number", "name", "name_fr", "name_es", "default_probability",
+                    "expected_days", "after_won")
+    list_editable = ("default_probability", "expected_days")
+    inlines = [RoutineInline]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the seven phases are the network's standard
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(LostReason)
+class LostReasonAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_fr", "name_es", "order", "active")
+    list_editable = ("order", "active")
+
+
+class PhaseMoveInline(admin.TabularInline):
+    model = PhaseMove
+    fields = ("from_phase", "to_phase", "moved_at", "moved_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Deal)
+class DealAdmin(ExportMixin, admin.ModelAdmin):
+    list_display = ("title", "office", "owner", "phase", "status", "value", "currency",
+                    "next_step_date")
+    list_filter = ("status", "phase", "product", "office")
+    search_fields = ("title", "person__last_name", "organisation__name")
+    list_select_related = ("office", "owner", "phase")
+    autocomplete_fields = ("person", "organisation", "owner", "second_expert")
+    readonly_fields = ("version", "phase_entered_at", "closed_at")
+    inlines = [PhaseMoveInline]
+    show_full_result_count = False
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ("kind", "happened_at", "deal", "person", "created_by")
+    list_filter = ("kind",)
+    list_select_related = ("deal", "person", "created_by")
+    raw_id_fields = ("deal", "person")
+
+
+@admin.register(Objection)
+class ObjectionAdmin(admin.ModelAdmin):
+    list_display = ("category", "outcome", "deal", "created_at")
+    list_filter = ("category", "outcome")
+    raw_id_fields = ("deal",)

@@ -1,0 +1,87 @@
+"""Reads of the pipeline: the board, a column's cards, the deal list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from circles.models import User
+
+from .models import Deal, Phase, Routine, RoutineCheck
+
+CARDS_PER_PAGE = 20
+
+
+def board_deals(user: User) -> QuerySet[Deal]:
+    """What the board shows: open deals in phases 1–5, won deals in 6–7."""
+    return Deal.objects.visible_to(user).filter(
+        Q(status=Deal.Status.OPEN, phase__after_won=False)
+        | Q(status=Deal.Status.WON, phase__after_won=True))
+
+
+def apply_filters(deals: QuerySet[Deal], data: dict) -> QuerySet[Deal]:
+    if data.get("owner"):
+        deals = deals.filter(owner=data["owner"])
+    if data.get("product"):
+        deals = deals.filter(product=data["product"])
+    if data.get("source"):
+        deals = deals.filter(person__lead_source=data["source"])
+    if data.get("overdue"):
+        deals = deals.filter(next_step_date__lt=timezone.localdate(),
+                             status=Deal.Status.OPEN)
+    if data.get("status"):
+        deals = deals.filter(status=data["status"])
+    return deals
+
+
+def with_card_data(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    """Cards need the contact and how many of the phase's routines are ticked."""
+    done = (RoutineCheck.objects.filter(deal=OuterRef("pk"), routine__phase=OuterRef("phase"),
+                                        routine__kind=Routine.Kind.ROUTINE)
+            .values("deal").annotate(n=Count("pk")).values("n"))
+    return (deals.select_related("person", "organisation", "owner", "phase")
+            .annotate(routines_done=Coalesce(Subquery(done), 0)))
+
+
+def column_cards(deals: QuerySet[Deal], phase: Phase, page: int = 1) -> list[Deal]:
+    start = (page - 1) * CARDS_PER_PAGE
+    # One more than a page, to know whether to offer "more".
+    return list(with_card_data(deals.filter(phase=phase))
+                .order_by(F("next_step_date").asc(nulls_last=True), "id")
+                [start:start + CARDS_PER_PAGE + 1])
+
+
+@dataclass
+class Column:
+    phase: Phase
+    count: int = 0
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    weighted: Decimal = Decimal("0")
+    cards: list[Deal] = field(default_factory=list)
+    has_more: bool = False
+    routine_count: int = 0
+
+
+def board(deals: QuerySet[Deal]) -> list[Column]:
+    """Seven columns with counts, value totals per currency and their first cards:
+    2 + 7 queries whatever the number of deals."""
+    phases = list(Phase.objects.order_by("number"))
+    columns = {p.pk: Column(phase=p) for p in phases}
+    routine_counts = dict(Routine.objects.filter(kind=Routine.Kind.ROUTINE)
+                          .values_list("phase").annotate(n=Count("pk")))
+    for row in (deals.order_by().values("phase_id", "currency")
+                .annotate(n=Count("pk"), total=Sum("value"))):
+        column = columns[row["phase_id"]]
+        column.count += row["n"]
+        column.totals[row["currency"]] = row["total"] or Decimal("0")
+    for column in columns.values():
+        column.routine_count = routine_counts.get(column.phase.pk, 0)
+        if column.count:
+            cards = column_cards(deals, column.phase)
+            column.has_more = len(cards) > CARDS_PER_PAGE
+            column.cards = cards[:CARDS_PER_PAGE]
+    return [columns[p.pk] for p in phases]

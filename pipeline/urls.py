@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "pipeline"
+
+urlpatterns = [
+    path("pipeline/", views.board_view, name="board"),
+    path("pipeline/column/<int:number>/", views.board_column, name="board_column"),
+    path("deals/", views.deal_list, name="deal_list"),
+    path("deals/export.csv", views.deal_export_csv, name="deal_export_csv"),
+    path("deals/new/", views.deal_create_view, name="deal_create"),
+    path("deals/<int:pk>/", views.deal_detail, name="deal_detail"),
+    path("deals/<int:pk>/edit/", views.deal_edit, name="deal_edit"),
+    path("deals/<int:pk>/move/", views.deal_move, name="deal_move"),
+    path("deals/<int:pk>/routines/<int:routine_pk>/", views.routine_toggle_view,
+         name="routine_toggle"),
+    path("deals/<int:pk>/interactions/", views.interaction_add, name="interaction_add"),
+    path("deals/<int:pk>/objections/", views.objection_add, name="objection_add"),
+    path("deals/<int:pk>/close/<str:outcome>/", views.deal_close, name="deal_close"),
+    path("deals/<int:pk>/follow-up/", views.deal_follow_up_view, name="deal_follow_up"),
+]
