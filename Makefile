@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/tsgcrm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install demo messages lint clean bench
+.PHONY: run test install demo messages lint clean bench bench-pipeline
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,13 @@ clean:
 # Speed benchmark on PostgreSQL (issue targets: 200k contacts, p95 <= 50 ms, 10k-row import
 # <= 30 s). The database tsgcrm_bench is created and filled on first use.
 BENCH_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/tsgcrm_bench
+BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 SECRET_KEY=bench-only \
+	SECURE_SSL_REDIRECT=0 AXES_ENABLED=0 ALLOWED_HOSTS=testserver \
+	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage
 bench: $(VENV)/.installed
 	-createdb -h 127.0.0.1 -U postgres tsgcrm_bench 2>/dev/null
-	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 SECRET_KEY=bench-only SECURE_SSL_REDIRECT=0 \
-	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \
-	AXES_ENABLED=0 ALLOWED_HOSTS=testserver $(PY) scripts/bench_contacts.py
+	$(BENCH_ENV) $(PY) scripts/bench_contacts.py
+
+bench-pipeline: $(VENV)/.installed
+	-createdb -h 127.0.0.1 -U postgres tsgcrm_bench 2>/dev/null
+	$(BENCH_ENV) $(PY) scripts/bench_pipeline.py

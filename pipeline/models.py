@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from circles.models import CURRENCIES, Office, User
 from contacts.models import Organisation, Person
@@ -187,9 +188,14 @@ class Deal(models.Model):
         verbose_name_plural = _("deals")
         ordering = ["-created_at"]
         indexes = [
+            # A board column: one office, one status, one phase, by next step date.
             models.Index(fields=["office", "status", "phase", "next_step_date", "id"],
                          name="deal_board"),
-            models.Index(fields=["office", "-created_at"], name="deal_recent"),
+            # Column counts and totals, read from the index alone.
+            models.Index(fields=["office", "status", "phase", "currency", "value"],
+                         name="deal_board_totals"),
+            models.Index(fields=["office", "-created_at", "-id"], name="deal_recent"),
+            models.Index(fields=["office", "-value", "-id"], name="deal_by_value"),
             models.Index(fields=["owner", "status"], name="deal_owner"),
         ]
         constraints = [
@@ -265,7 +271,7 @@ class PhaseMove(models.Model):
 
 class Interaction(models.Model):
     class Kind(models.TextChoices):
-        CALL = "call", _("Call")
+        CALL = "call", pgettext_lazy("interaction kind", "Call")
         VIDEO = "video", _("Video meeting")
         MEETING = "meeting", _("Meeting in person")
         EMAIL = "email", _("Email")

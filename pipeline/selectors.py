@@ -17,10 +17,16 @@ CARDS_PER_PAGE = 20
 
 
 def board_deals(user: User) -> QuerySet[Deal]:
-    """What the board shows: open deals in phases 1–5, won deals in 6–7."""
-    return Deal.objects.visible_to(user).filter(
-        Q(status=Deal.Status.OPEN, phase__after_won=False)
-        | Q(status=Deal.Status.WON, phase__after_won=True))
+    """The deals the person may see; each column then takes its own (open deals in
+    phases 1–5, won deals in 6–7), so every query follows the board index."""
+    return Deal.objects.visible_to(user)
+
+
+def _on_board(phases: list[Phase]) -> Q:
+    open_ids = [p.pk for p in phases if not p.after_won]
+    won_ids = [p.pk for p in phases if p.after_won]
+    return (Q(status=Deal.Status.OPEN, phase_id__in=open_ids)
+            | Q(status=Deal.Status.WON, phase_id__in=won_ids))
 
 
 def apply_filters(deals: QuerySet[Deal], data: dict) -> QuerySet[Deal]:
@@ -49,8 +55,9 @@ def with_card_data(deals: QuerySet[Deal]) -> QuerySet[Deal]:
 
 def column_cards(deals: QuerySet[Deal], phase: Phase, page: int = 1) -> list[Deal]:
     start = (page - 1) * CARDS_PER_PAGE
+    status = Deal.Status.WON if phase.after_won else Deal.Status.OPEN
     # One more than a page, to know whether to offer "more".
-    return list(with_card_data(deals.filter(phase=phase))
+    return list(with_card_data(deals.filter(phase=phase, status=status))
                 .order_by(F("next_step_date").asc(nulls_last=True), "id")
                 [start:start + CARDS_PER_PAGE + 1])
 
@@ -73,7 +80,7 @@ def board(deals: QuerySet[Deal]) -> list[Column]:
     columns = {p.pk: Column(phase=p) for p in phases}
     routine_counts = dict(Routine.objects.filter(kind=Routine.Kind.ROUTINE)
                           .values_list("phase").annotate(n=Count("pk")))
-    for row in (deals.order_by().values("phase_id", "currency")
+    for row in (deals.filter(_on_board(phases)).order_by().values("phase_id", "currency")
                 .annotate(n=Count("pk"), total=Sum("value"))):
         column = columns[row["phase_id"]]
         column.count += row["n"]
