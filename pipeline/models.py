@@ -11,11 +11,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from circles.models import CURRENCIES, Office, User
+from circles.models import CURRENCIES, Office, User, visible_office_ids
 from contacts.models import Organisation, Person
 
 
@@ -110,7 +109,7 @@ class DealQuerySet(models.QuerySet["Deal"]):
             return self.none()
         if user.is_network_admin or user.is_superuser:
             return self.all()
-        return self.filter(office__in=Office.objects.visible_to(user))
+        return self.filter(office_id__in=visible_office_ids(user))
 
 
 class Deal(models.Model):

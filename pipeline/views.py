@@ -25,7 +25,15 @@ from .forms import (
     ObjectionForm,
 )
 from .models import Deal, Phase, Routine, RoutineCheck
-from .selectors import CARDS_PER_PAGE, apply_filters, board, board_deals, column_cards
+from .selectors import (
+    CARDS_PER_PAGE,
+    apply_filters,
+    board,
+    board_deals,
+    card,
+    column_cards,
+    move_options,
+)
 from .services import (
     appreciation_email,
     deal_create,
@@ -63,7 +71,7 @@ def board_view(request: HttpRequest) -> HttpResponse:
     deals = apply_filters(board_deals(request.user), data)
     query = request.GET.urlencode()
     context = {"form": form, "columns": board(deals), "query": query,
-               "phases": list(Phase.objects.order_by("number"))}
+               "next": request.get_full_path()}
     template = "pipeline/board.html"
     if request.htmx and request.htmx.target == "board":
         template += "#board"
@@ -76,13 +84,14 @@ def board_column(request: HttpRequest, number: int) -> HttpResponse:
     phase = get_object_or_404(Phase, number=number)
     _form, data = _filters(request)
     page = max(1, int(request.GET.get("page", "2") or 2))
-    cards = column_cards(apply_filters(board_deals(request.user), data), phase, page)
+    deals = column_cards(apply_filters(board_deals(request.user), data), phase, page)
+    routine_count = Routine.objects.filter(phase=phase, kind=Routine.Kind.ROUTINE).count()
+    phases = list(Phase.objects.order_by("number"))
     return render(request, "pipeline/board.html#column-cards", {
-        "cards": cards[:CARDS_PER_PAGE], "has_more": len(cards) > CARDS_PER_PAGE,
-        "next_page": page + 1, "phase": phase, "query": request.GET.urlencode(),
-        "phases": list(Phase.objects.order_by("number")),
-        "routine_count": Routine.objects.filter(phase=phase,
-                                                kind=Routine.Kind.ROUTINE).count()})
+        "cards": [card(d, routine_count) for d in deals[:CARDS_PER_PAGE]],
+        "has_more": len(deals) > CARDS_PER_PAGE, "next_page": page + 1, "phase": phase,
+        "query": request.GET.urlencode(),
+        "move_options": move_options(phases, phase)})
 
 
 @login_required

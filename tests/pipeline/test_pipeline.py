@@ -8,8 +8,14 @@ from django.utils import translation
 
 from contacts.services import person_create
 from pipeline.models import Deal, LostReason, Phase, PhaseMove, Routine
-from pipeline.services import (Conflict, deal_create, deal_follow_up, deal_lose,
-                               deal_move_phase, deal_win)
+from pipeline.services import (
+    Conflict,
+    deal_create,
+    deal_follow_up,
+    deal_lose,
+    deal_move_phase,
+    deal_win,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +196,7 @@ def test_ticking_a_routine_returns_the_checklist(client, consultant_a, deal):
     assert deal.checks.filter(routine=routine).exists()
     board = client.get(reverse("pipeline:board"))
     assert "1/6" in board.text  # the card shows the progress
+    assert "Move to…" in board.text and deal.get_absolute_url() in board.text
 
 
 def test_interactions_and_objections_are_logged(client, consultant_a, deal):
