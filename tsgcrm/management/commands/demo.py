@@ -1,9 +1,11 @@
+from django.apps import apps
 from django.core.management.base import BaseCommand
 
 from circles.demo import build_demo_network
 from circles.demo_data import DEMO_LOGINS, DEMO_PASSWORD
 from contacts.demo import build_demo_contacts
 from pipeline.demo import build_demo_deals
+from pipeline.seed import load as load_phases
 
 
 class Command(BaseCommand):
@@ -20,6 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, quiet_logins: bool, no_contacts: bool,
                **options) -> None:
         counts = build_demo_network(password)
+        load_phases(apps)
         if not no_contacts:
             counts.update(build_demo_contacts())
             counts.update(build_demo_deals())
