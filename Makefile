@@ -9,6 +9,8 @@ PORT ?= 8000
 # `docker compose up -d db redis`.
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/tsgcrm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# The cache gets a Redis database of its own in tests: each test starts with it empty.
+TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: run test install demo messages lint clean bench bench-pipeline
 
@@ -30,6 +32,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	CACHE_URL=$${CACHE_URL:-$(TEST_CACHE_URL)} \
 	DEBUG=0 SECRET_KEY=tests-only-not-secret \
 	SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
 	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \

@@ -120,4 +120,7 @@ def generate_deals(*, office: Office, count: int, seed: int, with_details: bool 
         Interaction.objects.bulk_create(interactions, batch_size=batch)
         Objection.objects.bulk_create(objections, batch_size=batch)
         made += size
+    from .selectors import bump_board_version  # bulk inserts send no signals
+
+    transaction.on_commit(lambda: bump_board_version(office.pk))
     return made

@@ -5,8 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -31,6 +33,7 @@ from .selectors import (
     board,
     board_deals,
     card,
+    card_html,
     column_cards,
     move_options,
 )
@@ -70,8 +73,15 @@ def board_view(request: HttpRequest) -> HttpResponse:
     form, data = _filters(request)
     deals = apply_filters(board_deals(request.user), data)
     query = request.GET.urlencode()
-    context = {"form": form, "columns": board(deals), "query": query,
-               "next": request.get_full_path()}
+    filtered = any(data.get(k) for k in ("owner", "product", "source", "overdue"))
+    offices = None if request.user.is_network_admin or request.user.is_superuser \
+        else visible_office_ids(request.user)
+    columns = board(deals, offices=offices, filtered=filtered)
+    csrf = get_token(request)
+    for column in columns:
+        column.cards_html = mark_safe("".join(  # noqa: S308 - built with format_html
+            card_html(c, options=column.move_options, csrf=csrf) for c in column.cards))
+    context = {"form": form, "columns": columns, "query": query}
     template = "pipeline/board.html"
     if request.htmx and request.htmx.target == "board":
         template += "#board"
@@ -87,11 +97,13 @@ def board_column(request: HttpRequest, number: int) -> HttpResponse:
     deals = column_cards(apply_filters(board_deals(request.user), data), phase, page)
     routine_count = Routine.objects.filter(phase=phase, kind=Routine.Kind.ROUTINE).count()
     phases = list(Phase.objects.order_by("number"))
+    options, csrf = move_options(phases, phase), get_token(request)
     return render(request, "pipeline/board.html#column-cards", {
-        "cards": [card(d, routine_count) for d in deals[:CARDS_PER_PAGE]],
+        "cards_html": mark_safe("".join(  # noqa: S308 - built with format_html
+            card_html(card(d, routine_count), options=options, csrf=csrf)
+            for d in deals[:CARDS_PER_PAGE])),
         "has_more": len(deals) > CARDS_PER_PAGE, "next_page": page + 1, "phase": phase,
-        "query": request.GET.urlencode(),
-        "move_options": move_options(phases, phase)})
+        "query": request.GET.urlencode()})
 
 
 @login_required

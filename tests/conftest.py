@@ -8,9 +8,19 @@ Office A (Paris) has a sub-office A1 (Lyon); office B (Madrid) is another nation
 """
 
 import pytest
+from django.core.cache import cache
 
 from circles.models import Office, User
 from tests.factories import OfficeFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (database ids repeat from one run to the
+    next, so cached values must not outlive a test)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -244,3 +244,36 @@ def test_the_board_runs_a_fixed_number_of_queries(client, consultant_a, office_a
     assert response.text.count('class="card deal-card') >= 60
     with django_assert_max_num_queries(14):
         client.get(reverse("pipeline:deal_list"))
+
+
+def test_cached_column_totals_follow_every_change(client, consultant_a, deal,
+                                                  django_capture_on_commit_callbacks):
+    def count(response, number: int) -> str:
+        text = response.text
+        start = text.index(f'data-phase="{number}"')
+        marker = 'data-count>'
+        at = text.index(marker, start) + len(marker)
+        return text[at:text.index("<", at)]
+
+    client.force_login(consultant_a)
+    assert count(client.get(reverse("pipeline:board")), 1) == "1"
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_move_phase(deal_id=deal.pk, to_phase=phase(4), by=consultant_a)
+    board = client.get(reverse("pipeline:board"))
+    assert count(board, 1) == "0" and count(board, 4) == "1"
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_win(deal=deal, by=consultant_a)
+    board = client.get(reverse("pipeline:board"))
+    assert count(board, 4) == "0" and count(board, 6) == "1"
+    assert "6,000 EUR" in board.text
+
+
+def test_board_cards_escape_what_people_typed(client, consultant_a, office_a):
+    deal_create(office=office_a, by=consultant_a,
+                data={"title": '<img src=x onerror="alert(1)">', "next_step": '"><b>x',
+                      "next_step_date": date.today()})
+    client.force_login(consultant_a)
+    board = client.get(reverse("pipeline:board"))
+    assert '<img src=x onerror="alert(1)">' not in board.text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in board.text
+    assert '"><b>x' not in board.text
