@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from tsgcrm.forms import add_service_errors
+
 from .chart import layout
 from .forms import EndDateForm, MembershipForm, OfficerRoleForm
 from .history import circle_changes
@@ -170,11 +172,7 @@ def _apply(form: forms.Form, action) -> bool:
     try:
         action()
     except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
+        add_service_errors(form, error)
         return False
     return True
 

@@ -236,13 +236,19 @@ class Persona(models.Model):
         return reverse("contacts:persona_detail", args=[self.pk])
 
 
+class ObjectionCategory(models.TextChoices):
+    """The categories of objections met while selling (seed 000, "Negotiate objections");
+    personas prepare answers to them and deals record them."""
+
+    NEED = "need", _("Need")
+    PRODUCT = "product", _("Product")
+    MESSENGER = "messenger", _("Messenger")
+    PRICE = "price", _("Price")
+    TIME = "time", _("Time")
+
+
 class PersonaObjection(models.Model):
-    class Category(models.TextChoices):
-        NEED = "need", _("Need")
-        PRODUCT = "product", _("Product")
-        MESSENGER = "messenger", _("Messenger")
-        PRICE = "price", _("Price")
-        TIME = "time", _("Time")
+    Category = ObjectionCategory
 
     persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="objections")
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)

@@ -1,4 +1,3 @@
-import csv
 import json
 
 from django.contrib import messages
@@ -8,7 +7,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,6 +14,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from circles.models import Circle, Office, User, visible_office_ids
+from tsgcrm.exports import csv_response
+from tsgcrm.forms import add_service_errors
 
 from .forms import (
     ConsentForm,
@@ -121,26 +121,11 @@ def person_export_csv(request: HttpRequest) -> StreamingHttpResponse:
     people = people.select_related("owner", "office").prefetch_related("tags")
     header = ["id", "first_name", "last_name", "email", "phone", "kind", "lead_source",
               "city", "region", "country", "language", "office", "owner", "tags", "created_at"]
-
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-
-    def rows():
-        yield "\ufeff" + writer.writerow(header)
-        for p in people.iterator(chunk_size=2000):
-            yield writer.writerow([
-                p.pk, p.first_name, p.last_name, p.email, p.phone, p.kind, p.lead_source,
-                p.city, p.region, p.country.code if p.country else "", p.language,
-                p.office.name, str(p.owner or ""), ", ".join(t.name for t in p.tags.all()),
-                p.created_at.isoformat()])
-
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
-    return response
+    rows = ([p.pk, p.first_name, p.last_name, p.email, p.phone, p.kind, p.lead_source,
+             p.city, p.region, p.country.code if p.country else "", p.language,
+             p.office.name, str(p.owner or ""), ", ".join(t.name for t in p.tags.all()),
+             p.created_at.isoformat()] for p in people.iterator(chunk_size=2000))
+    return csv_response("contacts", header, rows)
 
 
 @login_required
@@ -192,8 +177,7 @@ def quick_add(request: HttpRequest) -> HttpResponse:
             person = person_create(office=office, by=request.user, data=data,
                                    organisation_name=organisation)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": person})
             if request.htmx:

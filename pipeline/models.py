@@ -15,7 +15,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import CURRENCIES, Office, User, visible_office_ids
-from contacts.models import Organisation, Person
+from contacts.models import ObjectionCategory, Organisation, Person
 
 
 class Translated(models.Model):
@@ -299,12 +299,7 @@ class Interaction(models.Model):
 
 
 class Objection(models.Model):
-    class Category(models.TextChoices):
-        NEED = "need", _("Need")
-        PRODUCT = "product", _("Product")
-        MESSENGER = "messenger", _("Messenger")
-        PRICE = "price", _("Price")
-        TIME = "time", _("Time")
+    Category = ObjectionCategory
 
     class Outcome(models.TextChoices):
         OPEN = "open", _("Still open")

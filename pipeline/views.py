@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +14,8 @@ from django_htmx.http import trigger_client_event
 
 from circles.models import Office, visible_office_ids
 from contacts.models import Person
+from tsgcrm.exports import csv_response
+from tsgcrm.forms import add_service_errors
 
 from .forms import (
     BoardFilterForm,
@@ -155,29 +155,15 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 def deal_export_csv(request: HttpRequest) -> StreamingHttpResponse:
     _form, deals = _deal_list_queryset(request)
     deals = deals.select_related("phase", "owner", "person", "organisation", "lost_reason")
-
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-
-    def rows():
-        yield "\ufeff" + writer.writerow([
-            "id", "title", "contact", "organisation", "product", "value", "currency",
-            "phase", "status", "probability", "expected_close", "next_step",
-            "next_step_date", "owner", "lost_reason", "created_at"])
-        for d in deals.iterator(chunk_size=2000):
-            yield writer.writerow([
-                d.pk, d.title, str(d.person or ""), str(d.organisation or ""), d.product,
-                d.value, d.currency, d.phase.number, d.status, d.effective_probability,
-                d.expected_close or "", d.next_step, d.next_step_date or "", str(d.owner),
-                str(d.lost_reason or ""), d.created_at.isoformat()])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="deals-{stamp}.csv"'
-    return response
+    header = ["id", "title", "contact", "organisation", "product", "value", "currency",
+              "phase", "status", "probability", "expected_close", "next_step",
+              "next_step_date", "owner", "lost_reason", "created_at"]
+    rows = ([d.pk, d.title, str(d.person or ""), str(d.organisation or ""), d.product,
+             d.value, d.currency, d.phase.number, d.status, d.effective_probability,
+             d.expected_close or "", d.next_step, d.next_step_date or "", str(d.owner),
+             str(d.lost_reason or ""), d.created_at.isoformat()]
+            for d in deals.iterator(chunk_size=2000))
+    return csv_response("deals", header, rows)
 
 
 @login_required
@@ -202,8 +188,7 @@ def deal_create_view(request: HttpRequest) -> HttpResponse:
         try:
             deal = deal_create(office=office, by=request.user, data=data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Deal created."))
             return redirect(deal)
@@ -219,11 +204,7 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
             deal_update(deal=deal, by=request.user, data=form.cleaned_data,
                         expected_version=form.cleaned_data.get("version"))
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(deal)
