@@ -87,7 +87,7 @@ class QuickAddForm(forms.Form):
 
 
 class ContactFilterForm(forms.Form):
-    SORTS = [("", _("Best match, then name")), ("name", _("Name")),
+    SORTS = [("", _("Best match")), ("name", _("Name")),
              ("-created", _("Newest first")), ("created", _("Oldest first")),
              ("city", _("City")), ("kind", _("Kind"))]
 
