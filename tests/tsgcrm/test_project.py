@@ -41,6 +41,24 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+    # The web server's entry point keeps the production default even with nothing set.
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import tsgcrm.wsgi"], cwd=ROOT, capture_output=True,
+        text=True, timeout=120,
+        env={"PATH": os.environ["PATH"], "TSGCRM_VAR_DIR": str(tmp_path)},
+    )
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_manage_py_alone_runs_in_development_mode(tmp_path):
+    env = {"PATH": os.environ["PATH"], "TSGCRM_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c",
+         "from django.conf import settings; print(settings.DEBUG)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.stdout.strip() == "True", result.stderr
 
 
 def test_the_embedded_default_uses_sqlite_and_a_filesystem_broker(tmp_path):
