@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -38,6 +39,15 @@ def home(request: HttpRequest) -> HttpResponse:
             .exclude(pk=user.pk)
             .only("first_name", "last_name", "email", "is_consultant", "is_secretary",
                   "is_office_lead", "is_network_admin")[:12]
+        )
+    if user.is_consultant:
+        from pipeline.models import Deal
+
+        context["my_deals"] = Deal.objects.filter(owner=user).aggregate(
+            open=Count("pk", filter=Q(status=Deal.Status.OPEN)),
+            overdue=Count("pk", filter=Q(status=Deal.Status.OPEN,
+                                         next_step_date__lt=timezone.localdate())),
+            delivering=Count("pk", filter=Q(status=Deal.Status.WON, phase__number=6)),
         )
     roles: dict[int, list[str]] = {}
     for holding in OfficerRole.objects.held().filter(person=user).only("circle_id", "role"):

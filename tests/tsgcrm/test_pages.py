@@ -19,6 +19,19 @@ def test_a_consultants_home_shows_their_day_and_office(client, consultant_a, col
     assert "My offices" not in response.text  # not a lead
 
 
+def test_a_consultants_home_counts_their_deals(client, consultant_a):
+    from datetime import date, timedelta
+
+    from pipeline.services import deal_create
+
+    deal_create(office=consultant_a.office, by=consultant_a,
+                data={"title": "Late one", "next_step_date": date.today() - timedelta(days=2)})
+    client.force_login(consultant_a)
+    response = client.get(reverse("home"))
+    assert "Open my board" in response.text
+    assert f"?owner={consultant_a.pk}&amp;overdue=on" in response.text
+
+
 def test_an_office_leads_home_shows_their_offices(client, lead_a, office_a1, office_b):
     client.force_login(lead_a)
     response = client.get(reverse("home"))
