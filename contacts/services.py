@@ -14,6 +14,11 @@ from circles.models import Office, User
 
 from .models import Affiliation, Consent, Merge, Organisation, Person, Referral, Tag, normalise_text
 
+# Everything personal about a person, emptied when they are erased.
+ERASED_FIELDS = ["first_name", "email", "phone", "phone_normalised", "address", "city",
+                 "region", "website", "social_profiles", "notes", "tendencies", "interests",
+                 "opinions", "preferred_channel", "search_text", "name_text"]
+
 PERSON_FIELDS = [
     "first_name", "last_name", "email", "phone", "kind", "lead_source", "address", "city",
     "region", "country", "language", "website", "social_profiles", "notes", "tendencies",
@@ -170,24 +175,16 @@ def person_export(person: Person) -> dict[str, Any]:
 def person_erase(*, person: Person, by: User) -> None:
     """Anonymise a person (GDPR erasure): every personal detail goes; what the aggregates
     need (office, kind, lead source, country, language, dates) stays."""
-    for name in ["first_name", "email", "phone", "phone_normalised", "address", "city",
-                 "region", "website", "social_profiles", "notes", "tendencies", "interests",
-                 "opinions", "preferred_channel"]:
-        setattr(person, name, "")
-    person.last_name = _("Erased contact")
-    person.persona = None
-    person.erased_at = timezone.now()
-    person.search_text = person.name_text = ""
-    Person.objects.filter(pk=person.pk).update(
-        **{f: getattr(person, f) for f in [
-            "first_name", "last_name", "email", "phone", "phone_normalised", "address",
-            "city", "region", "website", "social_profiles", "notes", "tendencies",
-            "interests", "opinions", "preferred_channel", "persona", "erased_at",
-            "search_text", "name_text"]})
+    erased = {name: "" for name in ERASED_FIELDS}
+    erased.update(last_name=_("Erased contact"), persona=None, erased_at=timezone.now())
+    Person.objects.filter(pk=person.pk).update(**erased)
+    for name, value in erased.items():
+        setattr(person, name, value)
     person.tags.clear()
     person.affiliations.all().delete()
     person.consents.update(source="")
     person.referrals.update(note="")
+    person.interactions.update(notes="", participants="")  # logged by the pipeline
     Merge.objects.filter(kept=person).update(removed_snapshot={})
 
 

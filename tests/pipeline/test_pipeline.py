@@ -277,3 +277,16 @@ def test_board_cards_escape_what_people_typed(client, consultant_a, office_a):
     assert '<img src=x onerror="alert(1)">' not in board.text
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in board.text
     assert '"><b>x' not in board.text
+
+
+def test_erasing_a_contact_also_clears_the_notes_of_their_interactions(client, consultant_a,
+                                                                       deal):
+    from contacts.services import person_erase
+
+    client.force_login(consultant_a)
+    client.post(reverse("pipeline:interaction_add", args=[deal.pk]),
+                {"kind": "call", "happened_at": "2026-11-20T09:30",
+                 "participants": "Inès and her partner", "notes": "Private details"})
+    person_erase(person=deal.person, by=consultant_a)
+    interaction = deal.interactions.get()
+    assert interaction.notes == "" and interaction.participants == ""
