@@ -291,7 +291,7 @@ class CircleQuerySet(models.QuerySet["Circle"]):
         if user.is_network_admin or user.is_superuser:
             return self.all()
         return self.filter(
-            Q(office__isnull=True) | Q(office__in=Office.objects.visible_to(user))
+            Q(office__isnull=True) | Q(office_id__in=visible_office_ids(user))
         )
 
 

@@ -227,8 +227,12 @@ def organisation_save(*, organisation: Organisation) -> Organisation:
     """Save an organisation; its people's search text follows a change of name."""
     organisation.full_clean(exclude=["search_text"])
     organisation.save()
-    for person in Person.objects.filter(affiliations__organisation=organisation):
-        person.save(update_fields=["search_text", "name_text"])
+    people = list(Person.objects.filter(affiliations__organisation=organisation)
+                  .prefetch_related("organisations"))
+    for person in people:
+        person._organisation_names = [o.name for o in person.organisations.all()]
+        person.refresh_search_text()
+    Person.objects.bulk_update(people, ["search_text", "name_text"], batch_size=1000)
     return organisation
 
 
