@@ -1,0 +1,59 @@
+"""What both speed benchmarks share: Django set-up on PostgreSQL, timing, the report."""
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsgcrm.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 30))
+
+
+def prepare() -> None:
+    """Migrate and load the demo network (without its contacts and deals)."""
+    assert connection.vendor == "postgresql", "run the benchmarks on PostgreSQL (make bench)"
+    call_command("migrate", verbosity=0)
+    call_command("demo", "--quiet-logins", "--no-contacts", verbosity=0)
+
+
+def vacuum(*tables: str) -> None:
+    """Fresh statistics and visibility maps, as a live database has them."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
+
+
+def timed(request: Callable[[int], object]) -> list[float]:
+    """Milliseconds of ROUNDS calls of request(n), after one warm-up call."""
+    request(-1)
+    samples = []
+    for n in range(ROUNDS):
+        start = time.perf_counter()
+        response = request(n)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+    return samples
+
+
+def report(results: dict[str, list[float]]) -> float:
+    """Print median and p95 per request; return the worst p95."""
+    width = max(len(label) for label in results) + 2
+    print(f"\n{'request':<{width}}{'median ms':>10}{'p95 ms':>10}")
+    for label, samples in results.items():
+        print(f"{label:<{width}}{statistics.median(samples):>10.1f}{p95(samples):>10.1f}")
+    return max(p95(samples) for samples in results.values())
