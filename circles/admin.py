@@ -8,7 +8,20 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Circle, Membership, Office, OfficerRole, User
+from .models import (
+    Attendance,
+    Circle,
+    ConsentAnswer,
+    Decision,
+    Election,
+    Meeting,
+    Membership,
+    Office,
+    OfficerRole,
+    Proposal,
+    ProposalVersion,
+    User,
+)
 from .tasks import send_password_reset_email
 
 
@@ -216,3 +229,81 @@ class OfficerRoleAdmin(SimpleHistoryAdmin):
     search_fields = ("person__first_name", "person__last_name", "circle__name")
     list_select_related = ("person", "circle")
     autocomplete_fields = ("person", "circle")
+
+
+# --- The logbook ------------------------------------------------------------------------
+# Meetings are kept on the meeting screen; the admin lets admins look, correct a meeting's
+# practical details, and read each record's history. Decisions are read-only: an adopted
+# decision is never edited.
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    extra = 0
+    autocomplete_fields = ["person"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(SimpleHistoryAdmin):
+    list_display = ["circle", "starts_at", "status", "facilitator", "secretary"]
+    list_filter = ["status", "circle__office"]
+    search_fields = ["circle__name", "place", "minutes"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["circle", "facilitator", "secretary"]
+    readonly_fields = ["closed_at", "minutes_sent_at", "created_by"]
+    inlines = [AttendanceInline]
+
+
+class ProposalVersionInline(admin.StackedInline):
+    model = ProposalVersion
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "text", "evaluation_criteria", "review_date", "change_reason",
+                       "created_by", "created_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Proposal)
+class ProposalAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "circle", "status", "version_count", "created_at"]
+    list_filter = ["status", "circle__office"]
+    search_fields = ["title", "versions__text"]
+    readonly_fields = ["circle", "item", "author", "status", "version_count"]
+    inlines = [ProposalVersionInline]
+
+
+@admin.register(ConsentAnswer)
+class ConsentAnswerAdmin(SimpleHistoryAdmin):
+    list_display = ["member", "answer", "resolution", "version", "recorded_at"]
+    list_filter = ["answer", "resolution"]
+    readonly_fields = ["version", "member", "answer", "argument", "recorded_by"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    list_display = ["reference", "title", "circle", "decided_on", "review_date", "status_label"]
+    list_filter = ["circle__office", "decided_on"]
+    search_fields = ["title", "text"]
+    date_hierarchy = "decided_on"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields] + ["consenting"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # decisions are adopted in meetings
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("status"))
+    def status_label(self, obj: Decision) -> str:
+        return obj.status_label()
+
+
+@admin.register(Election)
+class ElectionAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "meeting", "status", "candidate", "term_start", "term_end"]
+    list_filter = ["status", "role"]
+    readonly_fields = ["proposal", "holding", "candidate", "status"]

@@ -497,3 +497,20 @@ class OfficerRole(models.Model):
                                                            "circle": self.circle}
         if errors:
             raise ValidationError(errors)
+
+
+# The circle logbook (meetings, consent decisions, elections) lives in circles/decisions/;
+# its models belong to this app.
+from .decisions.models import (  # noqa: E402, F401
+    AgendaItem,
+    Attendance,
+    ConsentAnswer,
+    Decision,
+    Election,
+    Meeting,
+    Nomination,
+    Proposal,
+    ProposalVersion,
+    ReviewNotice,
+    RoundEntry,
+)

@@ -11,8 +11,26 @@ WORD_SIMILARITY_THRESHOLD = 0.5
 def _tune_trigram_search(sender, connection, **kwargs) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET pg_trgm.word_similarity_threshold = %s",
-                           [WORD_SIMILARITY_THRESHOLD])
+            cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                           [str(WORD_SIMILARITY_THRESHOLD)])
+
+
+def _person_changed(sender, instance, created=False, **kwargs) -> None:
+    from tsgcrm.counts import bump_on_commit
+
+    from .models import Person, Referral
+
+    if not isinstance(instance, Person):  # tag.people.add(…): the tag's office
+        bump_on_commit("people", instance.office_id)
+        return
+    # The cached contact counts of the office, and of the offices the person was passed to,
+    # are stale once this commits (a new person has been passed nowhere yet).
+    if instance.office_id:
+        bump_on_commit("people", instance.office_id)
+    if not created and instance.pk:
+        for office_id in set(Referral.objects.filter(person_id=instance.pk)
+                             .values_list("to_office_id", flat=True)):
+            bump_on_commit("people", office_id)
 
 
 class ContactsConfig(AppConfig):
@@ -23,3 +41,12 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         connection_created.connect(_tune_trigram_search,
                                    dispatch_uid="contacts.tune_trigram_search")
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from .models import Person
+
+        post_save.connect(_person_changed, sender=Person, dispatch_uid="contacts.person_saved")
+        post_delete.connect(_person_changed, sender=Person,
+                            dispatch_uid="contacts.person_deleted")
+        m2m_changed.connect(_person_changed, sender=Person.tags.through,
+                            dispatch_uid="contacts.person_tagged")

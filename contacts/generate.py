@@ -14,6 +14,7 @@ from django.utils import timezone
 from faker import Faker
 
 from circles.models import Office, User
+from tsgcrm import counts
 
 from .models import (
     Affiliation,
@@ -106,6 +107,7 @@ def generate_people(*, office: Office, count: int, seed: int,
             if org:
                 links.append((person, org))
         Person.objects.bulk_create(people, batch_size=batch)
+        counts.bump_on_commit("people", office.pk)  # bulk inserts send no signals
         Affiliation.objects.bulk_create(
             [Affiliation(person=p, organisation=o,
                          job_title=rng.choice(JOB_TITLES[language]),

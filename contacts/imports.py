@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from import_export import resources
 
 from circles.models import Office, User
+from tsgcrm import counts
 
 from .models import (
     Affiliation,
@@ -274,7 +275,7 @@ def run_import(*, dataset: tablib.Dataset, mapping: dict[int, str], office: Offi
     for row in dataset:
         mapped.append([row[i] for i in sorted(mapping)])
     resource = PersonResource(office=office, owner=owner, visible_people=visible_people)
-    with transaction.atomic():
+    with transaction.atomic(), counts.bulk("people", office.pk):
         result = resource.import_data(mapped, dry_run=not commit, use_transactions=True,
                                       raise_errors=False)
         failed = result.has_errors() or result.has_validation_errors()

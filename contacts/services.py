@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circles.models import Office, User
+from tsgcrm import counts
 
 from .models import Affiliation, Consent, Merge, Organisation, Person, Referral, Tag, normalise_text
 
@@ -178,6 +179,7 @@ def person_erase(*, person: Person, by: User) -> None:
     erased = {name: "" for name in ERASED_FIELDS}
     erased.update(last_name=_("Erased contact"), persona=None, erased_at=timezone.now())
     Person.objects.filter(pk=person.pk).update(**erased)
+    counts.bump_on_commit("people", person.office_id)  # update() sends no signal
     for name, value in erased.items():
         setattr(person, name, value)
     person.tags.clear()

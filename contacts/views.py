@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,8 +15,11 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from circles.models import Circle, Office, User, visible_office_ids
+from tsgcrm import counts
+from tsgcrm.db import custom_plans, generic_plans
 from tsgcrm.exports import csv_response
 from tsgcrm.forms import add_service_errors
+from tsgcrm.pagination import Paginator as CountedPaginator
 
 from .forms import (
     ConsentForm,
@@ -28,7 +32,13 @@ from .forms import (
     ReferralForm,
 )
 from .models import Affiliation, Consent, Organisation, Person, Persona, normalise_phone
-from .selectors import likely_duplicates, search
+from .selectors import (
+    PERSON_ROW_FIELDS,
+    likely_duplicates,
+    person_rows_html,
+    search,
+    search_counted,
+)
 from .services import (
     consent_record,
     consent_status,
@@ -73,11 +83,13 @@ def _home_office(request: HttpRequest) -> Office:
     return office
 
 
-def filtered_people(request: HttpRequest) -> tuple[ContactFilterForm, QuerySet[Person]]:
+def filtered_people(request: HttpRequest) -> tuple[ContactFilterForm, QuerySet[Person],
+                                                  int | None]:
+    """The form, the people it selects, and their number when the search counted them."""
     offices = Office.objects.visible_to(request.user)
     form = ContactFilterForm(request.GET or None, offices=offices)
     people = _people_for_user(request)
-    sort = "name"
+    sort, count = "name", None
     if form.is_valid():
         data = form.cleaned_data
         for field in ("kind", "lead_source", "language"):
@@ -91,23 +103,30 @@ def filtered_people(request: HttpRequest) -> tuple[ContactFilterForm, QuerySet[P
             people = people.filter(city__iexact=data["city"].strip())
         sort = data.get("sort") or sort
         if data.get("q"):
-            people = search(people, data["q"])
+            people, count = search_counted(people, data["q"])
             if not data.get("sort"):
-                return form, people  # best matches first
-    return form, people.order_by(*SORTS[sort])
+                return form, people, count  # best matches first
+    return form, people.order_by(*SORTS[sort]), count
 
 
 @login_required
 @vary_on_headers("HX-Request")
 def person_list(request: HttpRequest) -> HttpResponse:
-    form, people = filtered_people(request)
-    page = Paginator(
-        people.select_related("owner").prefetch_related(
-            Prefetch("affiliations", queryset=Affiliation.objects.select_related(
-                "organisation"))), PAGE_SIZE).get_page(request.GET.get("page"))
+    searching = bool(request.GET.get("q", "").strip())
+    # Searches keep PostgreSQL's custom plans: how selective a word is decides the plan.
+    with custom_plans() if searching else generic_plans():
+        form, people, count = filtered_people(request)
+        if count is None and not searching:
+            count = counts.cached_count(people, scope="people",
+                                        offices=visible_office_ids(request.user))
+        page = CountedPaginator(people.values_list(*PERSON_ROW_FIELDS), PAGE_SIZE,
+                                count=count if count is not None else people.order_by()
+                                ).get_page(request.GET.get("page"))
+        rows_html = mark_safe(person_rows_html(page.object_list))  # noqa: S308 - escaped
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page, "rows_html": rows_html,
+               "query": query.urlencode()}
     template = "contacts/person_list.html"
     if request.htmx and request.htmx.target == "results":
         template += "#results"
@@ -117,7 +136,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The current filtered list as CSV (UTF-8 with BOM, so spreadsheets open it right)."""
-    _form, people = filtered_people(request)
+    _form, people, _count = filtered_people(request)
     people = people.select_related("owner", "office").prefetch_related("tags")
     header = ["id", "first_name", "last_name", "email", "phone", "kind", "lead_source",
               "city", "region", "country", "language", "office", "owner", "tags", "created_at"]

@@ -1,13 +1,12 @@
 from django.apps import AppConfig
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 
 def _deal_changed(sender, instance, **kwargs) -> None:
-    from .selectors import bump_board_version
+    from tsgcrm.counts import bump_on_commit
 
-    # After commit: a rolled-back change leaves the cached board totals valid.
-    transaction.on_commit(lambda: bump_board_version(instance.office_id))
+    # The office's cached board totals and list counts are stale once this commits.
+    bump_on_commit("deals", instance.office_id)
 
 
 class PipelineConfig(AppConfig):

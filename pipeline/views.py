@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,8 +13,10 @@ from django_htmx.http import trigger_client_event
 
 from circles.models import Office, visible_office_ids
 from contacts.models import Person
+from tsgcrm.db import generic_plans
 from tsgcrm.exports import csv_response
 from tsgcrm.forms import add_service_errors
+from tsgcrm.pagination import Paginator
 
 from .forms import (
     BoardFilterForm,
@@ -35,6 +36,9 @@ from .selectors import (
     card,
     card_html,
     column_cards,
+    deal_count,
+    deal_rows,
+    deal_rows_html,
     move_options,
 )
 from .services import (
@@ -73,10 +77,10 @@ def board_view(request: HttpRequest) -> HttpResponse:
     form, data = _filters(request)
     deals = apply_filters(board_deals(request.user), data)
     query = request.GET.urlencode()
-    filtered = any(data.get(k) for k in ("owner", "product", "source", "overdue"))
     offices = None if request.user.is_network_admin or request.user.is_superuser \
         else visible_office_ids(request.user)
-    columns = board(deals, offices=offices, filtered=filtered)
+    with generic_plans():
+        columns = board(deals, offices=offices)
     csrf = get_token(request)
     for column in columns:
         column.cards_html = mark_safe("".join(  # noqa: S308 - built with format_html
@@ -94,7 +98,8 @@ def board_column(request: HttpRequest, number: int) -> HttpResponse:
     phase = get_object_or_404(Phase, number=number)
     _form, data = _filters(request)
     page = max(1, int(request.GET.get("page", "2") or 2))
-    deals = column_cards(apply_filters(board_deals(request.user), data), phase, page)
+    with generic_plans():
+        deals = column_cards(apply_filters(board_deals(request.user), data), phase, page)
     routine_count = Routine.objects.filter(phase=phase, kind=Routine.Kind.ROUTINE).count()
     phases = list(Phase.objects.order_by("number"))
     options, csrf = move_options(phases, phase), get_token(request)
@@ -109,7 +114,8 @@ def board_column(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = _get_deal_for_user(request, pk)
+    # Only whether the person may see the deal: the service reads and locks it.
+    deal = get_object_or_404(Deal.objects.visible_to(request.user).only("pk"), pk=pk)
     phase = get_object_or_404(Phase, number=request.POST.get("phase") or 0)
     version = request.POST.get("version")
     try:
@@ -143,12 +149,15 @@ def _deal_list_queryset(request: HttpRequest):
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     form, deals = _deal_list_queryset(request)
-    page = Paginator(deals.select_related("phase", "owner", "person", "organisation"),
-                     25).get_page(request.GET.get("page"))
+    with generic_plans():
+        count = deal_count(deals, offices=visible_office_ids(request.user))
+        page = Paginator(deal_rows(deals), 25, count=count).get_page(request.GET.get("page"))
+        rows_html = mark_safe(deal_rows_html(page.object_list))  # noqa: S308 - escaped
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "pipeline/deal_list.html",
-                  {"form": form, "page": page, "query": query.urlencode()})
+                  {"form": form, "page": page, "rows_html": rows_html,
+                   "query": query.urlencode()})
 
 
 @login_required

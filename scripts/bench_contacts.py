@@ -9,7 +9,7 @@ test client: URL routing, middleware, queries and template rendering, no network
 import os
 import time
 
-from benchlib import prepare, report, timed, vacuum  # first: it sets Django up
+from benchlib import prepare, report, serve, timed, vacuum  # first: it sets Django up
 from django.core.management import call_command
 from django.test import Client
 
@@ -30,6 +30,7 @@ def main() -> None:
           f"(generated in {generated:.0f} s)")
 
     user = User.objects.get(email="julien.bernard@tsg.example")  # lead of France + subs
+    serve()
     client = Client()
     client.force_login(user)
     sample = Person.objects.filter(office__in=[user.office_id]).order_by("pk")[1234]

@@ -8,7 +8,7 @@ Server time is measured in-process around Django's test client.
 import os
 import time
 
-from benchlib import p95, prepare, report, timed, vacuum  # first: it sets Django up
+from benchlib import p95, prepare, report, serve, timed, vacuum  # first: it sets Django up
 from django.test import Client
 
 from circles.models import User
@@ -32,6 +32,7 @@ def main() -> None:
     print(f"deals in {office}: {Deal.objects.filter(office=office).count()} "
           f"(generated in {time.perf_counter() - start:.0f} s)")
 
+    serve()
     client = Client()
     client.force_login(user)
     mover = Deal.objects.filter(office=office, status="open", phase__number=2).first()

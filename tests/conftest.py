@@ -73,3 +73,16 @@ def lead_a(office_a: Office, office_a1: Office) -> User:
 def admin(office_a: Office) -> User:
     return UserFactory(email="admin@example.org", first_name="Anne", last_name="Admin",
                        office=None, is_consultant=False, is_network_admin=True)
+
+
+@pytest.fixture
+def celery_worker_on_redis(transactional_db):
+    """A real Celery worker consuming from the real Redis broker, in this process."""
+    from celery.contrib.testing.worker import start_worker
+
+    from tsgcrm.celery import app
+
+    assert app.conf.broker_url.startswith("redis://"), "tests run against Redis"
+    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False,
+                      shutdown_timeout=10):
+        yield

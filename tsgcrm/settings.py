@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tsgcrm.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -114,7 +115,13 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # Short OLTP queries: PostgreSQL's JIT costs more to compile than it saves.
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = "-c jit=off"
+        # Bind parameters on the server, so psycopg prepares a query it has run five times
+        # on a connection: the board's and lists' queries are then planned once, not on
+        # every request (planning them cost more than running them).
+        options["server_side_binding"] = envbool("DB_SERVER_SIDE_BINDING", True)
+        options["prepare_threshold"] = envint("DB_PREPARE_THRESHOLD", 5)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -241,6 +248,10 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "tsgcrm.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "decision-review-reminders": {
+        "task": "circles.decisions.tasks.send_review_reminders",
+        "schedule": crontab(hour=6, minute=30),
     },
 }
 

@@ -3,19 +3,8 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.urls import reverse
-
-from tsgcrm.celery import app
-
-
-@pytest.fixture
-def celery_worker_on_redis(transactional_db):
-    assert app.conf.broker_url.startswith("redis://"), "tests run against Redis"
-    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False,
-                      shutdown_timeout=10):
-        yield
 
 
 def _wait_for(predicate, seconds: float = 20.0) -> bool:

@@ -1,0 +1,78 @@
+"""Counts and totals cached per office, recomputed after any change to the office's rows.
+
+Counting tens of thousands of deals or contacts is the costliest query of a list page.
+Each office has a version number per kind of row ("deals", "people"); a change to one of
+its rows bumps it after commit, and cached figures are keyed by the versions of the
+offices they cover, so a stale figure is never read again. Bulk writes send no signals:
+the services that make them call bump() themselves.
+"""
+
+import contextvars
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import QuerySet
+
+TTL = 600
+
+
+def versions_key(scope: str, offices: list[int]) -> str:
+    offices = sorted(offices)
+    keys = [f"{scope}-version:{pk}" for pk in offices]
+    versions = cache.get_many(keys)
+    return "|".join(f"{pk}.{versions.get(key, 0)}" for pk, key in zip(offices, keys,
+                                                                          strict=True))
+
+
+def bump(scope: str, office_id: int) -> None:
+    """Rows of `scope` in this office changed: its cached figures are stale."""
+    key = f"{scope}-version:{office_id}"
+    if cache.add(key, 1, timeout=None) is False:
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=None)
+
+
+_in_bulk: contextvars.ContextVar[frozenset] = contextvars.ContextVar("counts_in_bulk",
+                                                                   default=frozenset())
+
+
+def bump_on_commit(scope: str, office_id: int) -> None:
+    """bump() once the transaction commits: a rolled-back change leaves figures valid."""
+    if (scope, office_id) in _in_bulk.get():
+        return
+    transaction.on_commit(lambda: bump(scope, office_id))
+
+
+@contextmanager
+def bulk(scope: str, office_id: int) -> Iterator[None]:
+    """Many rows of one office written at once (an import): one bump at the end instead
+    of one per row."""
+    token = _in_bulk.set(_in_bulk.get() | {(scope, office_id)})
+    try:
+        yield
+    finally:
+        _in_bulk.reset(token)
+    bump_on_commit(scope, office_id)
+
+
+def query_digest(rows: QuerySet) -> str:
+    """A short fingerprint of a query: its SQL and parameters."""
+    sql, params = rows.order_by().query.sql_with_params()
+    return hashlib.blake2b(f"{sql}|{params!r}".encode(), digest_size=16).hexdigest()
+
+
+def cached_count(rows: QuerySet, *, scope: str, offices: list[int]) -> int:
+    """rows.count(), cached per version of the offices and per query: the SQL and its
+    parameters (filters, today's date for "overdue", the people passed from other offices)
+    are part of the key."""
+    key = f"{scope}-count:{versions_key(scope, offices)}:{query_digest(rows)}"
+    count = cache.get(key)
+    if count is None:
+        count = rows.count()
+        cache.set(key, count, TTL)
+    return count
