@@ -142,7 +142,8 @@ def _render_people(request: HttpRequest, circle: Circle, status: int = 200,
 def _circle_page_extras(request: HttpRequest, circle: Circle) -> dict:
     children = (Circle.objects.visible_to(request.user).filter(parent=circle, active=True)
                 .select_related("office").order_by("name"))
-    return {"children": children}
+    recent = circle.meetings.order_by("-starts_at")[:5]
+    return {"children": children, "recent_meetings": recent}
 
 
 @login_required

@@ -6,7 +6,7 @@ import zlib
 
 from django.db import transaction
 
-from circles.models import Circle, Office
+from circles.models import Circle, Decision, Office
 
 from .generate import generate_people
 from .models import Person, Persona, PersonaObjection
@@ -87,14 +87,19 @@ def build_demo_contacts() -> dict[str, int]:
             language = next((c for c in office.language_list if c in PERSONAS), "en")
             circle = Circle.objects.filter(office=office, kind=Circle.Kind.DEPARTMENT,
                                            parent__office__isnull=True).first()
-            for spec in PERSONAS[language]:
+            # The circle's logbook may hold the decision that adopted its first persona.
+            decision = Decision.objects.filter(circle=circle, title__startswith="Persona"
+                                               ).first() if circle else None
+            for n, spec in enumerate(PERSONAS[language]):
                 (name, situation, demographics, behaviour, objectives, challenges, what,
                  insights, product, pitch, objections) = spec
                 persona = Persona.objects.create(
                     office=office, name=name, situation=situation, demographics=demographics,
                     behaviour=behaviour, objectives=objectives, challenges=challenges,
                     what_we_can_do=what, insights=insights, product_description=product,
-                    elevator_pitch=pitch, adopted_by=circle)
+                    elevator_pitch=pitch, adopted_by=circle,
+                    decision=decision if n == 0 else None,
+                    adopted_on=decision.decided_on if decision and n == 0 else None)
                 PersonaObjection.objects.bulk_create([
                     PersonaObjection(persona=persona, category=c, objection=o, answer=a)
                     for c, o, a in objections])

@@ -156,7 +156,7 @@ class PersonaForm(forms.ModelForm):
         model = Persona
         fields = ["name", "situation", "demographics", "behaviour", "objectives", "challenges",
                   "what_we_can_do", "insights", "product_description", "elevator_pitch",
-                  "adopted_by", "adopted_on"]
+                  "decision", "adopted_by", "adopted_on"]
         widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in [
             "situation", "demographics", "behaviour", "objectives", "challenges",
             "what_we_can_do", "insights", "product_description", "elevator_pitch"]}
@@ -166,6 +166,20 @@ class PersonaForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.office = office
         self.fields["adopted_by"].queryset = circles
+        from circles.models import Decision
+
+        self.fields["decision"].queryset = (Decision.objects.filter(circle__in=circles)
+                                            .select_related("circle"))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        decision = data.get("decision")
+        if decision is not None:
+            # The decision says which circle adopted the persona, and when.
+            data["adopted_by"], data["adopted_on"] = decision.circle, decision.decided_on
+            self.instance.adopted_by = decision.circle
+            self.instance.adopted_on = decision.decided_on
+        return data
 
 
 PersonaObjectionFormSet = forms.inlineformset_factory(

@@ -222,6 +222,10 @@ class Persona(models.Model):
         blank=True, related_name="personas",
         help_text=_("The circle whose consent decision adopted this persona."))
     adopted_on = models.DateField(_("adopted on"), null=True, blank=True)
+    decision = models.ForeignKey(
+        "circles.Decision", verbose_name=_("consent decision"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="personas",
+        help_text=_("The decision in the register that adopted this persona."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

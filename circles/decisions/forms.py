@@ -12,6 +12,7 @@ class MeetingForm(forms.ModelForm):
     starts_at = forms.DateTimeField(
         label=_("Date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    video_link = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
 
     class Meta:
         model = Meeting

@@ -28,7 +28,9 @@ def minutes_pdf(meeting: Meeting) -> bytes:
     """The minutes of a meeting as a PDF, in the active language."""
     from weasyprint import HTML
 
-    html = render_to_string("circles/minutes_pdf.html", selectors.meeting_logbook(meeting))
+    office = meeting.circle.office
+    with timezone.override(office.time_zone if office else settings.TIME_ZONE):
+        html = render_to_string("circles/minutes_pdf.html", selectors.meeting_logbook(meeting))
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 

@@ -58,6 +58,18 @@ class MemberTurn:
 
 
 @dataclass
+class VersionRounds:
+    """What was said on one version, member by member (the members present)."""
+
+    version: ProposalVersion
+    turns: list[MemberTurn]
+
+    @property
+    def anything_said(self) -> bool:
+        return any(t.clarifying or t.reaction or t.answer for t in self.turns)
+
+
+@dataclass
 class ProposalState:
     proposal: Proposal
     versions: list[ProposalVersion]
@@ -65,6 +77,15 @@ class ProposalState:
     objections: list[ConsentAnswer]
     blockers: list[str]
     decision: Decision | None = None
+    rounds: list[VersionRounds] = field(default_factory=list)
+
+    @property
+    def earlier_rounds(self) -> list[VersionRounds]:
+        return [r for r in self.rounds[:-1] if r.anything_said]
+
+    @property
+    def is_election(self) -> bool:
+        return hasattr(self.proposal, "election")
 
     @property
     def latest(self) -> ProposalVersion:
@@ -94,7 +115,7 @@ def meeting_logbook(meeting: Meeting) -> dict:
     names = {a.person_id: str(a.person) for a in attendances}
     items = list(meeting.items.all())
     proposals = {p.item_id: p for p in Proposal.objects.filter(item__meeting=meeting)
-                 .select_related("author", "responsible")}
+                 .select_related("author", "responsible", "election")}
     versions: dict[int, list[ProposalVersion]] = defaultdict(list)
     for version in ProposalVersion.objects.filter(proposal__in=proposals.values()) \
             .select_related("created_by").order_by("number"):
@@ -123,14 +144,18 @@ def meeting_logbook(meeting: Meeting) -> dict:
         if proposal is not None:
             proposal_versions = versions[proposal.pk]
             latest = proposal_versions[-1]
-            latest_entries = entries.get(latest.pk, {})
-            by_member = {a.member_id: a for a in answers[proposal.pk]
-                         if a.version_id == latest.pk}
-            turns = [MemberTurn(attendance=a,
-                                clarifying=latest_entries.get((Round.CLARIFYING, a.person_id)),
-                                reaction=latest_entries.get((Round.REACTIONS, a.person_id)),
-                                answer=by_member.get(a.person_id))
-                     for a in attendances]
+            rounds = []
+            for version in proposal_versions:
+                said = entries.get(version.pk, {})
+                by_member = {a.member_id: a for a in answers[proposal.pk]
+                             if a.version_id == version.pk}
+                rounds.append(VersionRounds(version=version, turns=[
+                    MemberTurn(attendance=a,
+                               clarifying=said.get((Round.CLARIFYING, a.person_id)),
+                               reaction=said.get((Round.REACTIONS, a.person_id)),
+                               answer=by_member.get(a.person_id))
+                    for a in attendances]))
+            turns = rounds[-1].turns
             facts = [AnswerFact(member_id=a.member_id, version_number=a.version.number,
                                 consents=a.answer == ConsentAnswer.Answer.CONSENT,
                                 open_objection=a.is_open_objection)
@@ -142,7 +167,7 @@ def meeting_logbook(meeting: Meeting) -> dict:
                 proposal=proposal, versions=proposal_versions, turns=turns,
                 objections=[a for a in answers[proposal.pk]
                             if a.answer == ConsentAnswer.Answer.OBJECTION],
-                blockers=blockers, decision=decisions.get(proposal.pk))
+                blockers=blockers, decision=decisions.get(proposal.pk), rounds=rounds)
         election = elections.get(item.pk)
         if election is not None:
             state.election = election

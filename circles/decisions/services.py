@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from circles.models import Circle, Membership, OfficerRole, User
@@ -454,7 +455,8 @@ def election_propose(*, election: Election, candidate: User, by: User) -> Propos
     role = election.get_role_display()
     text = _("%(person)s holds the role of %(role)s from %(start)s until %(end)s.\n\n"
              "%(description)s") % {"person": candidate, "role": role.lower(),
-                                   "start": election.term_start, "end": election.term_end,
+                                   "start": date_format(election.term_start),
+                                   "end": date_format(election.term_end),
                                    "description": election.role_description}
     proposal = Proposal(circle_id=election.meeting.circle_id, item=election.item,
                         title=_("%(person)s elected %(role)s") % {"person": candidate,

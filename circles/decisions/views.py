@@ -425,4 +425,4 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "objections": ConsentAnswer.objects.filter(
             version__proposal=proposal, answer=ConsentAnswer.Answer.OBJECTION
         ).select_related("member", "version", "resolved_by") if proposal else [],
-        "subject": decision.subject})
+        "subject": decision.subject, "personas": decision.personas.all()})

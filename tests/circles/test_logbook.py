@@ -358,3 +358,22 @@ def test_the_minutes_go_out_through_the_worker(office_a, consultant_a, colleague
     assert mail.outbox[0].attachments[0][1][:5] == b"%PDF-"
     m.refresh_from_db()
     assert m.minutes_sent_at is not None
+
+
+def test_a_persona_links_the_decision_that_adopted_it(meeting, colleague_a, consultant_a,
+                                                      circle, office_a):
+    from circles.models import Circle
+    from contacts.forms import PersonaForm
+
+    decision = adopt(meeting, colleague_a, [colleague_a, consultant_a],
+                     text="We adopt the persona 'SME founder'.")
+    form = PersonaForm({"name": "SME founder", "decision": decision.pk}, office=office_a,
+                       circles=Circle.objects.filter(office=office_a))
+    assert form.is_valid(), form.errors
+    persona = form.save()
+    assert persona.adopted_by == circle and persona.adopted_on == decision.decided_on
+    assert list(decision.personas.all()) == [persona]
+    other = CircleFactory(name="Elsewhere", parent=top_circle())
+    form = PersonaForm({"name": "X", "decision": decision.pk}, office=office_a,
+                       circles=Circle.objects.filter(pk=other.pk))
+    assert not form.is_valid() and "decision" in form.errors

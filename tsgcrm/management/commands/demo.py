@@ -1,6 +1,7 @@
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
+from circles.decisions.demo import build_demo_logbook
 from circles.demo import build_demo_network
 from circles.demo_data import DEMO_LOGINS, DEMO_PASSWORD
 from contacts.demo import build_demo_contacts
@@ -22,13 +23,15 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, quiet_logins: bool, no_contacts: bool,
                **options) -> None:
         counts = build_demo_network(password)
+        counts.update(build_demo_logbook())
         load_phases(apps)
         if not no_contacts:
             counts.update(build_demo_contacts())
             counts.update(build_demo_deals())
         self.stdout.write(self.style.SUCCESS(
             f"Demo network ready: {counts['offices']} offices, {counts['people']} people "
-            f"({counts['new_people']} new), {counts['circles']} circles"
+            f"({counts['new_people']} new), {counts['circles']} circles, "
+            f"{counts['decisions']} decisions"
             + (f", {counts['contacts']} contacts, {counts['deals']} deals."
                if not no_contacts else ".")
         ))
