@@ -218,7 +218,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
                      queryset=Affiliation.objects.select_related("organisation")),
             Prefetch("consents", queryset=Consent.objects.select_related("recorded_by")),
             "referrals__from_office", "referrals__to_office", "referrals__by", "merges__by",
-            "deals__phase", "interactions"),
+            "deals__phase", "interactions", "tasks__assignee"),
         pk=pk)
     owning = person.office_id in _own_office_ids(request.user)
     context = {

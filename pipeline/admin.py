@@ -1,7 +1,21 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Deal, Interaction, LostReason, Objection, Phase, PhaseMove, Routine
+from .models import (
+    CalendarFeed,
+    Deal,
+    Interaction,
+    LostReason,
+    NotificationPreferences,
+    Objection,
+    Phase,
+    PhaseMove,
+    Reminder,
+    Routine,
+    Task,
+)
 
 
 class RoutineInline(admin.TabularInline):
@@ -67,3 +81,53 @@ class ObjectionAdmin(admin.ModelAdmin):
     list_display = ("category", "outcome", "deal", "created_at")
     list_filter = ("category", "outcome")
     raw_id_fields = ("deal",)
+
+
+# --- Tasks, reminders, calendar feeds ---------------------------------------------------------
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    extra = 0
+    fields = ["user", "remind_at", "channel", "sent_at"]
+    readonly_fields = ["sent_at"]
+
+
+@admin.register(Task)
+class TaskAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "assignee", "office", "due_date", "due_time", "status", "priority"]
+    list_filter = ["status", "priority", "office"]
+    search_fields = ["title", "notes", "assignee__email"]
+    date_hierarchy = "due_date"
+    raw_id_fields = ["assignee", "created_by", "person", "organisation", "deal", "circle",
+                     "previous"]
+    inlines = [ReminderInline]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "user", "remind_at", "channel", "sent_at", "snoozes"]
+    list_filter = ["channel", ("sent_at", admin.EmptyFieldListFilter)]
+    raw_id_fields = ["user", "task"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["user", "scope", "created_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at"]
+    exclude = ["token"]  # a secret: not shown, not editable
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the selected calendar links"))
+    def revoke(self, request, queryset) -> None:
+        from django.utils import timezone
+
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@admin.register(NotificationPreferences)
+class NotificationPreferencesAdmin(admin.ModelAdmin):
+    list_display = ["user", "reminder_email", "reminder_app", "digest", "digest_hour"]
+    raw_id_fields = ["user"]

@@ -176,6 +176,9 @@ class Deal(models.Model):
                                     blank=True, verbose_name=_("lost reason"))
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=10000)
+    nudges_muted = models.BooleanField(
+        _("no follow-up nudges"), default=False,
+        help_text=_("Leave this deal out of the daily digest of deals to follow up."))
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -323,3 +326,14 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.words[:60]}"
+
+
+# Tasks, reminders and the calendar live in pipeline/agenda/; their models belong here.
+from .agenda.models import (  # noqa: E402, F401
+    CalendarFeed,
+    DigestSent,
+    Notification,
+    NotificationPreferences,
+    Reminder,
+    Task,
+)

@@ -191,3 +191,17 @@ def appreciation_email(deal: Deal, by: User) -> tuple[str, str]:
              "the roadmap.\n\nLet us celebrate this start soon!\n\nWarm regards,\n%(me)s") % {
         "name": name or deal.contact_name, "title": deal.title, "me": by.get_full_name()}
     return subject, body
+
+
+@transaction.atomic
+def deal_next_step_move(*, deal: Deal, date, by: User) -> Deal:
+    """Move a deal's next step to another day (dragged in the calendar)."""
+    locked = _locked(deal.pk, None)
+    if locked.is_closed:
+        raise ValidationError(_("This deal is closed: it has no next step to move."))
+    if date < timezone.localdate():
+        raise ValidationError(_("A next step lies ahead: move it to today or a later day."))
+    locked.next_step_date = date
+    locked.version += 1
+    locked.save(update_fields=["next_step_date", "version", "updated_at"])
+    return locked

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .agenda import views as agenda
 
 app_name = "pipeline"
 
@@ -19,4 +20,20 @@ urlpatterns = [
     path("deals/<int:pk>/objections/", views.objection_add, name="objection_add"),
     path("deals/<int:pk>/close/<str:outcome>/", views.deal_close, name="deal_close"),
     path("deals/<int:pk>/follow-up/", views.deal_follow_up_view, name="deal_follow_up"),
+    path("deals/<int:pk>/nudges/", agenda.deal_nudges, name="deal_nudges"),
+    # Tasks, reminders, the calendar and notifications.
+    path("tasks/", agenda.task_list, name="task_list"),
+    path("tasks/new/", agenda.task_create, name="task_create"),
+    path("tasks/<int:pk>/", agenda.task_edit, name="task_edit"),
+    path("tasks/<int:pk>/<str:action>/", agenda.task_status, name="task_status"),
+    path("reminders/", agenda.reminder_add, name="reminder_add"),
+    path("calendar/", agenda.calendar_view, name="calendar"),
+    path("calendar/move/", agenda.calendar_move, name="calendar_move"),
+    path("calendar/feed/<str:token>.ics", agenda.calendar_feed, name="calendar_feed"),
+    path("notifications/", agenda.notifications, name="notifications"),
+    path("notifications/bell/", agenda.notification_bell, name="notification_bell"),
+    path("notifications/<int:pk>/snooze/", agenda.notification_snooze,
+         name="notification_snooze"),
+    path("settings/notifications/", agenda.notification_settings,
+         name="notification_settings"),
 ]

@@ -235,6 +235,9 @@ def _detail_context(request: HttpRequest, deal: Deal) -> dict:
         "interaction_form": InteractionForm(), "objection_form": ObjectionForm(),
         "lose_form": LoseForm(), "follow_up_form": FollowUpForm(),
         "days_in_phase": (timezone.now() - deal.phase_entered_at).days,
+        "open_tasks": deal.tasks.filter(status="open").select_related("assignee")[:30],
+        "done_tasks": deal.tasks.filter(status="done").select_related("assignee")
+        .order_by("-done_at")[:30],
     }
     if deal.status == Deal.Status.WON:
         context["appreciation"] = appreciation_email(deal, request.user)

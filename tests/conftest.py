@@ -86,3 +86,51 @@ def celery_worker_on_redis(transactional_db):
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False,
                       shutdown_timeout=10):
         yield
+
+
+@pytest.fixture
+def worker_processes(transactional_db, tmp_path):
+    """Start real Celery worker processes (as in production: separate processes on the
+    real Redis broker and the test database), sending email to files in a folder. Returns
+    a function start(n) -> the folder the emails land in."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.db import connection
+
+    processes: list[subprocess.Popen] = []
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+
+    def start(count: int) -> Path:
+        db = connection.settings_dict
+        env = {**os.environ,
+               "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
+                               f"{db['PORT']}/{db['NAME']}",
+               "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+               "EMAIL_FILE_PATH": str(outbox)}
+        celery = str(Path(sys.executable).with_name("celery"))
+        for n in range(count):
+            processes.append(subprocess.Popen(  # noqa: S603 - our celery, fixed arguments
+                [celery, "-A", "tsgcrm", "worker", "--pool=solo", "--loglevel=WARNING",
+                 f"--hostname=test{n}@%h", "--without-gossip", "--without-mingle"],
+                env=env, stdout=subprocess.DEVNULL,
+                stderr=(tmp_path / f"worker{n}.log").open("w")))
+        return outbox
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=20)
+
+
+def emails_in(folder) -> list[str]:
+    """The subjects of the emails the file backend wrote in `folder`."""
+    subjects = []
+    for path in sorted(folder.iterdir()):
+        subjects += [line[len("Subject: "):] for line in path.read_text().splitlines()
+                     if line.startswith("Subject: ")]
+    return subjects

@@ -215,6 +215,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+# The file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend) writes
+# here: tests count what worker processes sent.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tsgcrm <noreply@localhost>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 ADMINS = [("Admin", a) for a in envlist("ADMINS")]
@@ -248,6 +251,14 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "tsgcrm.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "task-reminders": {
+        "task": "pipeline.tasks.send_due_reminders",
+        "schedule": crontab(),  # every minute
+    },
+    "follow-up-digests": {
+        "task": "pipeline.tasks.send_follow_up_digests",
+        "schedule": crontab(minute="*/15"),
     },
     "decision-review-reminders": {
         "task": "circles.decisions.tasks.send_review_reminders",

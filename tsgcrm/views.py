@@ -41,8 +41,10 @@ def home(request: HttpRequest) -> HttpResponse:
                   "is_office_lead", "is_network_admin")[:12]
         )
     if user.is_consultant:
+        from pipeline.agenda.selectors import my_day
         from pipeline.models import Deal
 
+        context["my_day"] = my_day(user)
         context["my_deals"] = Deal.objects.filter(owner=user).aggregate(
             open=Count("pk", filter=Q(status=Deal.Status.OPEN)),
             overdue=Count("pk", filter=Q(status=Deal.Status.OPEN,

@@ -5,7 +5,7 @@ from circles.decisions.demo import build_demo_logbook
 from circles.demo import build_demo_network
 from circles.demo_data import DEMO_LOGINS, DEMO_PASSWORD
 from contacts.demo import build_demo_contacts
-from pipeline.demo import build_demo_deals
+from pipeline.demo import build_demo_deals, build_demo_tasks
 from pipeline.seed import load as load_phases
 
 
@@ -28,11 +28,13 @@ class Command(BaseCommand):
         if not no_contacts:
             counts.update(build_demo_contacts())
             counts.update(build_demo_deals())
+            counts.update(build_demo_tasks())
         self.stdout.write(self.style.SUCCESS(
             f"Demo network ready: {counts['offices']} offices, {counts['people']} people "
             f"({counts['new_people']} new), {counts['circles']} circles, "
             f"{counts['decisions']} decisions"
-            + (f", {counts['contacts']} contacts, {counts['deals']} deals."
+            + (f", {counts['contacts']} contacts, {counts['deals']} deals, "
+               f"{counts['tasks']} tasks."
                if not no_contacts else ".")
         ))
         if not quiet_logins:
