@@ -206,7 +206,7 @@ def test_the_daily_digest_lists_deals_to_follow_up_once_a_day(consultant_a, offi
     assert DigestSent.objects.filter(user=consultant_a).count() == 1
 
 
-# --- The calendar, moves and scoping ---------------------------------------------------------------
+# --- The calendar, moves and scoping ---------------------------------------------
 
 
 def test_dragging_a_task_and_a_next_step_to_another_day(client, consultant_a, deal):
@@ -276,7 +276,7 @@ def test_my_day_on_the_home_page(client, consultant_a, deal):
     assert "Send the offer" in page.text  # the next step of the deal
 
 
-# --- The iCal feed ----------------------------------------------------------------------------------
+# --- The iCal feed ----------------------------------------------------------------
 
 
 def test_the_feed_holds_exactly_my_items_and_dies_when_revoked(client, consultant_a,
