@@ -351,8 +351,9 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     affiliations = (Affiliation.objects.filter(organisation=org,
                                                person__in=_people_for_user(request))
                     .select_related("person").order_by("person__last_name"))
+    tasks = org.tasks.select_related("assignee").order_by("status", "-done_at", "due_date")[:30]
     return render(request, "contacts/organisation_detail.html",
-                  {"organisation": org, "affiliations": affiliations})
+                  {"organisation": org, "affiliations": affiliations, "tasks": tasks})
 
 
 @login_required

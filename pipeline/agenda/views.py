@@ -81,6 +81,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def task_create(request: HttpRequest) -> HttpResponse:
     if request.user.office_id is None:
         raise PermissionDenied(_("Only people who work in an office keep tasks."))
@@ -104,11 +105,18 @@ def task_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            if request.htmx:  # added from the calendar's dialog
+                response = HttpResponse(status=204)
+                response["HX-Trigger"] = "calendar-changed, task-added"
+                return response
             messages.success(request, _("Task “%(task)s” added.") % {"task": task})
             return redirect(_next(request, task.deal.get_absolute_url() if task.deal
                                   else "pipeline:task_list"))
-    return render(request, "pipeline/task_form.html", {"form": form, "task": None,
-                                                       "next": _next(request, "")})
+    template = "pipeline/task_form.html"
+    if request.htmx:
+        template += "#task-form"
+    return render(request, template, {"form": form, "task": None, "in_dialog": request.htmx,
+                                      "next": _next(request, "")})
 
 
 @login_required

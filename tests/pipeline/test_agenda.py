@@ -321,3 +321,17 @@ def test_a_reminder_goes_out_through_the_worker_on_time(consultant_a):
     assert send_due_reminders() == 0
     time.sleep(1.2)
     assert send_due_reminders() == 1
+
+
+def test_a_task_added_from_the_calendar_dialog(client, consultant_a):
+    client.force_login(consultant_a)
+    url = reverse("pipeline:task_create")
+    form = client.get(url, {"due_date": today().isoformat()}, HTTP_HX_REQUEST="true")
+    assert "<html" not in form.text and 'hx-post="' in form.text
+    bad = client.post(url, {"title": "", "due_date": today(), "priority": "normal"},
+                      HTTP_HX_REQUEST="true")
+    assert bad.status_code == 200 and "This field is required" in bad.text
+    response = client.post(url, {"title": "From the calendar", "due_date": today(),
+                                 "priority": "normal"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and "calendar-changed" in response["HX-Trigger"]
+    assert Task.objects.get().title == "From the calendar"
