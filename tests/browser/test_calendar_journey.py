@@ -28,9 +28,9 @@ def plan(user) -> tuple[dt.date, dt.time]:
     """The day and time the task is first due: today, three hours from now, when that is
     still today; otherwise a later morning. The day is never a Sunday that ends its month,
     so that the following day (where the task is dragged) shows in the same month grid."""
-    now = timezone.now().astimezone(zoneinfo.ZoneInfo(user.effective_time_zone))
     today = local_today(user)
-    later = now + dt.timedelta(hours=3)
+    later = (timezone.now() + dt.timedelta(hours=3)).astimezone(
+        zoneinfo.ZoneInfo(user.effective_time_zone))
     for day in (today + dt.timedelta(days=n) for n in range(3)):
         if day.weekday() == 6 and (day + dt.timedelta(days=1)).month != day.month:
             continue
