@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from circles.models import User
@@ -217,8 +218,9 @@ def _deliver(reminder: Reminder) -> None:
         if task:
             local = task.due_at().astimezone(zoneinfo.ZoneInfo(user.effective_time_zone))
             text = _("Reminder: %(task)s, due %(when)s") % {
-                "task": task.title, "when": local.strftime("%Y-%m-%d %H:%M")
-                if task.due_time else task.due_date.isoformat()}
+                "task": task.title,
+                "when": date_format(local, "D j M, H:i") if task.due_time
+                else date_format(task.due_date, "D j M")}
         else:
             text = _("Reminder: %(text)s") % {"text": reminder.text}
         app = reminder.channel in (Reminder.Channel.APP, Reminder.Channel.BOTH) \
