@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format, get_format, number_format
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
@@ -207,28 +207,51 @@ CARD_HTML = (
 )
 
 
-def card_html(card: dict, *, options: str, csrf: str) -> str:
-    """One board card as HTML. A board page shows up to 84 cards: built here, with every
-    value escaped by html.escape, they cost a fraction of a template loop."""
-    e = html.escape
-    next_html = ""
-    if card["next_date"]:
-        next_html = ' · <span class="deal-card__next{}" title="{}">{}{}</span>'.format(
-            " overdue" if card["overdue"] else "", e(card["next_step"]),
-            e(_("overdue")) + " " if card["overdue"] else "",
-            e(date_format(card["next_date"], "j M")))
-    progress = ""
-    if card["total"]:
-        progress = ('<p class="deal-card__progress"><span class="progress" aria-hidden="true">'
-                    '<span style="width: {}%"></span></span> {}/{}</p>').format(
-            int(card["pct"]), e(card["done"]), e(card["total"]))
-    return CARD_HTML.format(
-        overdue_class=" deal-card--overdue" if card["overdue"] else "",
-        pk=e(card["pk"]), version=e(card["version"]), move_url=e(card["move_url"]),
-        url=e(card["url"]), title=e(card["title"]), contact=e(card["contact"] or "—"),
-        value=e(number_format(card["value"], 0, force_grouping=True)),
-        currency=e(card["currency"]), next=next_html, progress=progress, csrf=e(csrf),
-        move_label=e(_("Move to")), options=options, move_button=e(_("Move")))
+class CardWriter:
+    """Builds the board's cards as HTML for one request, every value escaped by
+    html.escape. A board page shows up to 84 cards: built here they cost a fraction of a
+    template loop, and the words, number format and dates are looked up once per request
+    rather than once per card."""
+
+    def __init__(self, csrf: str) -> None:
+        e = html.escape
+        self.csrf = e(csrf)
+        self.move_label, self.move_button = e(_("Move to")), e(_("Move"))
+        self.overdue = e(_("overdue")) + " "
+        self.separator = get_format("THOUSAND_SEPARATOR")
+        self.grouping = get_format("NUMBER_GROUPING")
+        self._dates: dict = {}
+
+    def number(self, value: Decimal) -> str:
+        if self.grouping != 3:
+            return number_format(value, 0, force_grouping=True)
+        whole = int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return f"{whole:,}".replace(",", self.separator)
+
+    def day(self, value) -> str:
+        if value not in self._dates:
+            self._dates[value] = html.escape(date_format(value, "j M"))
+        return self._dates[value]
+
+    def __call__(self, card: dict, options: str) -> str:
+        e = html.escape
+        next_html = ""
+        if card["next_date"]:
+            next_html = ' · <span class="deal-card__next{}" title="{}">{}{}</span>'.format(
+                " overdue" if card["overdue"] else "", e(card["next_step"]),
+                self.overdue if card["overdue"] else "", self.day(card["next_date"]))
+        progress = ""
+        if card["total"]:
+            progress = ('<p class="deal-card__progress"><span class="progress" '
+                        'aria-hidden="true"><span style="width: {}%"></span></span> {}/{}</p>'
+                        ).format(int(card["pct"]), e(card["done"]), e(card["total"]))
+        return CARD_HTML.format(
+            overdue_class=" deal-card--overdue" if card["overdue"] else "",
+            pk=e(card["pk"]), version=e(card["version"]), move_url=e(card["move_url"]),
+            url=e(card["url"]), title=e(card["title"]), contact=e(card["contact"] or "—"),
+            value=e(self.number(card["value"])), currency=e(card["currency"]),
+            next=next_html, progress=progress, csrf=self.csrf, move_label=self.move_label,
+            options=options, move_button=self.move_button)
 
 
 def _contact(row: dict) -> str:

@@ -30,11 +30,11 @@ from .forms import (
 from .models import Deal, Phase, Routine, RoutineCheck
 from .selectors import (
     CARDS_PER_PAGE,
+    CardWriter,
     apply_filters,
     board,
     board_deals,
     card,
-    card_html,
     column_cards,
     deal_count,
     deal_rows,
@@ -81,10 +81,10 @@ def board_view(request: HttpRequest) -> HttpResponse:
         else visible_office_ids(request.user)
     with generic_plans():
         columns = board(deals, offices=offices)
-    csrf = get_token(request)
+    write = CardWriter(get_token(request))
     for column in columns:
-        column.cards_html = mark_safe("".join(  # noqa: S308 - built with format_html
-            card_html(c, options=column.move_options, csrf=csrf) for c in column.cards))
+        column.cards_html = mark_safe("".join(  # noqa: S308 - escaped by CardWriter
+            write(c, column.move_options) for c in column.cards))
     context = {"form": form, "columns": columns, "query": query}
     template = "pipeline/board.html"
     if request.htmx and request.htmx.target == "board":
@@ -102,10 +102,10 @@ def board_column(request: HttpRequest, number: int) -> HttpResponse:
         deals = column_cards(apply_filters(board_deals(request.user), data), phase, page)
     routine_count = Routine.objects.filter(phase=phase, kind=Routine.Kind.ROUTINE).count()
     phases = list(Phase.objects.order_by("number"))
-    options, csrf = move_options(phases, phase), get_token(request)
+    options, write = move_options(phases, phase), CardWriter(get_token(request))
     return render(request, "pipeline/board.html#column-cards", {
         "cards_html": mark_safe("".join(  # noqa: S308 - built with format_html
-            card_html(card(d, routine_count), options=options, csrf=csrf)
+            write(card(d, routine_count), options)
             for d in deals[:CARDS_PER_PAGE])),
         "has_more": len(deals) > CARDS_PER_PAGE, "next_page": page + 1, "phase": phase,
         "query": request.GET.urlencode()})
