@@ -56,7 +56,8 @@ clean:
 # Speed benchmark on PostgreSQL (issue targets: 200k contacts, p95 <= 50 ms, 10k-row import
 # <= 30 s). The database tsgcrm_bench is created and filled on first use.
 BENCH_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/tsgcrm_bench
-BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 SECRET_KEY=bench-only \
+BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) CACHE_URL=redis://127.0.0.1:6379/3 \
+	DEBUG=0 SECRET_KEY=bench-only \
 	SECURE_SSL_REDIRECT=0 AXES_ENABLED=0 ALLOWED_HOSTS=testserver \
 	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage
 bench: $(VENV)/.installed

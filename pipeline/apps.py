@@ -20,4 +20,11 @@ class PipelineConfig(AppConfig):
         from .models import Deal
 
         post_save.connect(_deal_changed, sender=Deal, dispatch_uid="pipeline.deal_saved")
+        from .models import Phase, Routine
+        from .selectors import forget_phases
+
+        for model in (Phase, Routine):
+            for signal in (post_save, post_delete):
+                signal.connect(forget_phases, sender=model,
+                               dispatch_uid=f"pipeline.forget_phases.{model.__name__}.{id(signal)}")
         post_delete.connect(_deal_changed, sender=Deal, dispatch_uid="pipeline.deal_deleted")

@@ -155,13 +155,31 @@ class Column:
     move_options: str = ""
 
 
+PHASES_KEY = "pipeline-phases"
+
+
+def phase_setup() -> tuple[list[Phase], dict[int, int]]:
+    """The seven phases in order and how many routines each has. Read on every board view
+    and changed only by admins: cached, and dropped whenever a phase or routine changes
+    (signals in apps.py)."""
+    cached = cache.get(PHASES_KEY)
+    if cached is None:
+        cached = (list(Phase.objects.order_by("number")),
+                  dict(Routine.objects.filter(kind=Routine.Kind.ROUTINE)
+                       .values_list("phase").annotate(n=Count("pk"))))
+        cache.set(PHASES_KEY, cached, 3600)
+    return cached
+
+
+def forget_phases(**kwargs) -> None:
+    cache.delete(PHASES_KEY)
+
+
 def board(deals: QuerySet[Deal], *, offices: list[int] | None = None) -> list[Column]:
     """Seven columns with counts, value totals per currency and their first cards:
     four queries whatever the number of deals (three when the totals are cached)."""
-    phases = list(Phase.objects.order_by("number"))
+    phases, routine_counts = phase_setup()
     columns = {p.pk: Column(phase=p) for p in phases}
-    routine_counts = dict(Routine.objects.filter(kind=Routine.Kind.ROUTINE)
-                          .values_list("phase").annotate(n=Count("pk")))
     for (phase_id, currency), (n, total) in column_totals(deals, phases,
                                                           offices).items():
         column = columns[phase_id]
@@ -305,7 +323,7 @@ def deal_rows_html(rows) -> str:
     """The deal list's table rows, every value escaped by html.escape (a page of rows built
     here costs a fraction of a template loop, as the board's cards)."""
     e = html.escape
-    phases = {p.pk: str(p) for p in Phase.objects.all()}
+    phases = {p.pk: str(p) for p in phase_setup()[0]}
     statuses = dict(Deal.Status.choices)
     out = []
     for values in rows:

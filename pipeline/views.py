@@ -40,6 +40,7 @@ from .selectors import (
     deal_rows,
     deal_rows_html,
     move_options,
+    phase_setup,
 )
 from .services import (
     appreciation_email,
@@ -100,8 +101,8 @@ def board_column(request: HttpRequest, number: int) -> HttpResponse:
     page = max(1, int(request.GET.get("page", "2") or 2))
     with generic_plans():
         deals = column_cards(apply_filters(board_deals(request.user), data), phase, page)
-    routine_count = Routine.objects.filter(phase=phase, kind=Routine.Kind.ROUTINE).count()
-    phases = list(Phase.objects.order_by("number"))
+    phases, routine_counts = phase_setup()
+    routine_count = routine_counts.get(phase.pk, 0)
     options, write = move_options(phases, phase), CardWriter(get_token(request))
     return render(request, "pipeline/board.html#column-cards", {
         "cards_html": mark_safe("".join(  # noqa: S308 - built with format_html

@@ -50,9 +50,15 @@ def server_ms(response) -> float:
     return float(response["Server-Timing"].split("dur=")[1])
 
 
+WARM_UP = 10
+
+
 def timed(request: Callable[[int], object]) -> list[float]:
-    """Server milliseconds of ROUNDS calls of request(n), after one warm-up call."""
-    request(-1)
+    """Server milliseconds of ROUNDS calls of request(n), after WARM_UP calls: a server
+    that has been up for a minute has planned and prepared its queries (psycopg prepares
+    a query on its sixth run on a connection) and filled its caches."""
+    for _ in range(WARM_UP):
+        request(-1)
     samples = []
     for n in range(ROUNDS):
         response = request(n)
