@@ -59,6 +59,7 @@ class BoardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = (User.objects.filter(office__in=offices,
                                                              is_active=True)
+                                         .only("pk", "first_name", "last_name", "email")
                                          .order_by("last_name", "first_name"))
 
 
