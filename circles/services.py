@@ -42,7 +42,7 @@ def password_reset_email_send(*, user: User, site_url: str) -> None:
 # Every write records who made it (django-simple-history) and runs in one transaction.
 
 
-def _record_by(instance, by: User | None) -> None:
+def record_by(instance, by: User | None) -> None:
     if by is not None:
         instance._history_user = by
 
@@ -52,7 +52,7 @@ def membership_add(*, circle: Circle, person: User, since: date, by: User | None
     Circle.objects.select_for_update().filter(pk=circle.pk).first()
     membership = Membership(circle=circle, person=person, since=since)
     membership.full_clean()
-    _record_by(membership, by)
+    record_by(membership, by)
     membership.save()
     return membership
 
@@ -63,7 +63,7 @@ def membership_end(*, membership: Membership, until: date, by: User | None) -> N
     if until < membership.since:
         raise ValidationError({"until": _("A membership cannot end before it starts.")})
     membership.until = until
-    _record_by(membership, by)
+    record_by(membership, by)
     membership.save(update_fields=["until"])
     for holding in OfficerRole.objects.held().filter(circle_id=membership.circle_id,
                                                      person_id=membership.person_id):
@@ -85,7 +85,7 @@ def officer_assign(*, circle: Circle, person: User, role: str, started_on: date,
     elif OfficerRole.objects.held().filter(circle=circle, role=role, person=person).exists():
         raise ValidationError({"person": _("%(person)s already holds this role.")
                                % {"person": person}})
-    _record_by(holding, by)
+    record_by(holding, by)
     holding.save()
     return holding
 
@@ -95,5 +95,5 @@ def officer_end(*, holding: OfficerRole, ended_on: date, by: User | None) -> Non
     if ended_on < holding.started_on:
         raise ValidationError({"ended_on": _("A role cannot end before its term starts.")})
     holding.ended_on = ended_on
-    _record_by(holding, by)
+    record_by(holding, by)
     holding.save(update_fields=["ended_on"])

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from circles.models import Circle, Membership, OfficerRole, User
-from circles.services import officer_assign
+from circles.services import officer_assign, record_by
 
 from .models import (
     AgendaItem,
@@ -29,12 +29,6 @@ from .models import (
     RoundEntry,
 )
 from .rules import AnswerFact, adoption_blockers
-
-
-def _by(instance, by: User | None) -> None:
-    """django-simple-history records who made the change."""
-    if by is not None:
-        instance._history_user = by
 
 
 def _open_meeting(meeting: Meeting) -> Meeting:
@@ -70,7 +64,7 @@ def meeting_create(*, circle: Circle, starts_at: datetime, by: User, place: str 
                       secretary=secretary or roles.get(OfficerRole.Role.SECRETARY),
                       created_by=by)
     meeting.full_clean()
-    _by(meeting, by)
+    record_by(meeting, by)
     meeting.save()
     members = (Membership.objects.current(timezone.localdate(starts_at)).filter(circle=circle)
                .select_related("person").order_by("person__last_name", "person__first_name"))
@@ -93,11 +87,11 @@ def attendance_set(*, meeting: Meeting, person: User, status: str, by: User) -> 
         attendance = Attendance(meeting=meeting, person=person,
                                 position=meeting.attendances.count() + 1)
     attendance.status = status
-    _by(attendance, by)
+    record_by(attendance, by)
     attendance.save()
     if meeting.status == Meeting.Status.PLANNED:
         meeting.status = Meeting.Status.OPEN
-        _by(meeting, by)
+        record_by(meeting, by)
         meeting.save(update_fields=["status"])
     return attendance
 
@@ -108,7 +102,7 @@ def attendance_all_present(*, meeting: Meeting, by: User) -> int:
     changed = 0
     for attendance in meeting.attendances.exclude(status=Attendance.Status.PRESENT):
         attendance.status = Attendance.Status.PRESENT
-        _by(attendance, by)
+        record_by(attendance, by)
         attendance.save(update_fields=["status"])
         changed += 1
     if meeting.status == Meeting.Status.PLANNED:
@@ -136,7 +130,7 @@ def agenda_item_add(*, meeting: Meeting, title: str, kind: str, notes: str = "",
     last = meeting.items.aggregate(n=models.Max("position"))["n"] or 0
     item = AgendaItem(meeting=meeting, title=title, kind=kind, notes=notes, position=last + 1)
     item.full_clean()
-    _by(item, by)
+    record_by(item, by)
     item.save()
     return item
 
@@ -149,7 +143,7 @@ def meeting_close(*, meeting: Meeting, minutes: str, by: User) -> Meeting:
     meeting.minutes = minutes
     meeting.status = Meeting.Status.CLOSED
     meeting.closed_at = timezone.now()
-    _by(meeting, by)
+    record_by(meeting, by)
     meeting.save(update_fields=["minutes", "status", "closed_at"])
     from .tasks import send_meeting_minutes
 
@@ -184,7 +178,7 @@ def proposal_submit(*, item: AgendaItem, title: str, text: str, author: User, by
     proposal = Proposal(circle_id=meeting.circle_id, item=item, title=title, author=author,
                         responsible=responsible, version_count=1)
     proposal.full_clean()
-    _by(proposal, by)
+    record_by(proposal, by)
     proposal.save()
     ProposalVersion.objects.create(proposal=proposal, number=1, text=text,
                                    evaluation_criteria=evaluation_criteria,
@@ -226,7 +220,7 @@ def proposal_amend(*, proposal: Proposal, text: str, change_reason: str, by: Use
             objection.resolution = ConsentAnswer.Resolution.AMENDED
             objection.resolved_by = version
             objection.resolved_at = timezone.now()
-            _by(objection, by)
+            record_by(objection, by)
             objection.save(update_fields=["resolution", "resolved_by", "resolved_at"])
     return version
 
@@ -274,7 +268,7 @@ def consent_record(*, proposal: Proposal, member: User, answer: str, by: User,
 
 
 def _save_answer(answer: ConsentAnswer, by: User) -> ConsentAnswer:
-    _by(answer, by)
+    record_by(answer, by)
     answer.save()
     return answer
 
@@ -287,7 +281,7 @@ def objection_withdraw(*, objection: ConsentAnswer, by: User) -> ConsentAnswer:
         raise ValidationError(_("This objection is not open."))
     objection.resolution = ConsentAnswer.Resolution.WITHDRAWN
     objection.resolved_at = timezone.now()
-    _by(objection, by)
+    record_by(objection, by)
     objection.save(update_fields=["resolution", "resolved_at"])
     return objection
 
@@ -301,10 +295,10 @@ def proposal_withdraw(*, proposal: Proposal, by: User) -> Proposal:
             resolution=ConsentAnswer.Resolution.OPEN):
         objection.resolution = ConsentAnswer.Resolution.PROPOSAL_WITHDRAWN
         objection.resolved_at = now
-        _by(objection, by)
+        record_by(objection, by)
         objection.save(update_fields=["resolution", "resolved_at"])
     proposal.status = Proposal.Status.WITHDRAWN
-    _by(proposal, by)
+    record_by(proposal, by)
     proposal.save(update_fields=["status"])
     if hasattr(proposal, "election"):
         election = proposal.election
@@ -357,7 +351,7 @@ def proposal_adopt(*, proposal: Proposal, by: User, supersedes: Decision | None 
                                  term_end=election.term_end, by=by)
         election.status = Election.Status.ELECTED
         election.holding = holding
-        _by(election, by)
+        record_by(election, by)
         election.save(update_fields=["status", "holding"])
         subject = holding
     decision = Decision(
@@ -374,7 +368,7 @@ def proposal_adopt(*, proposal: Proposal, by: User, supersedes: Decision | None 
         version=version, answer=ConsentAnswer.Answer.CONSENT).values_list("member_id",
                                                                           flat=True))
     proposal.status = Proposal.Status.ADOPTED
-    _by(proposal, by)
+    record_by(proposal, by)
     proposal.save(update_fields=["status"])
     return decision
 
@@ -400,7 +394,7 @@ def election_create(*, meeting: Meeting, role: str, role_description: str, term_
     election = Election(meeting=meeting, item=item, role=role,
                         role_description=role_description, term_start=term_start,
                         term_end=term_end)
-    _by(election, by)
+    record_by(election, by)
     election.save()
     return election
 
@@ -441,7 +435,7 @@ def election_change_round(*, election: Election, by: User) -> Election:
     if not election.nominations.exists():
         raise ValidationError(_("Record the nominations before the change round."))
     election.status = Election.Status.CHANGES
-    _by(election, by)
+    record_by(election, by)
     election.save(update_fields=["status"])
     return election
 
@@ -462,13 +456,13 @@ def election_propose(*, election: Election, candidate: User, by: User) -> Propos
                         title=_("%(person)s elected %(role)s") % {"person": candidate,
                                                                    "role": role.lower()},
                         author=by, responsible=candidate, version_count=1)
-    _by(proposal, by)
+    record_by(proposal, by)
     proposal.save()
     ProposalVersion.objects.create(proposal=proposal, number=1, text=text,
                                    review_date=election.term_end, created_by=by)
     election.candidate = candidate
     election.proposal = proposal
     election.status = Election.Status.CONSENT
-    _by(election, by)
+    record_by(election, by)
     election.save(update_fields=["candidate", "proposal", "status"])
     return proposal
