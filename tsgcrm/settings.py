@@ -112,7 +112,10 @@ FORMAT_MODULE_PATH = ["tsgcrm.formats"]
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Connections live ten minutes (checked before reuse): each keeps the queries psycopg
+    # has prepared, which a reconnection would have to plan again.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600,
+                                                  conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # Short OLTP queries: PostgreSQL's JIT costs more to compile than it saves.
         options = DATABASES["default"].setdefault("OPTIONS", {})
