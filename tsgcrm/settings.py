@@ -208,7 +208,9 @@ MEDIA_URL = "media/"
 # --- Email ----------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    # In development, mail lands in var/mail/ (one file per message batch) rather than
+    # flooding the terminal with attached PDFs.
+    "django.core.mail.backends.filebased.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
