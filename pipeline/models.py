@@ -199,6 +199,8 @@ class Deal(models.Model):
             models.Index(fields=["office", "-created_at", "-id"], name="deal_recent"),
             models.Index(fields=["office", "-value", "-id"], name="deal_by_value"),
             models.Index(fields=["owner", "status"], name="deal_owner"),
+            # A person's next steps by date (calendar, my day, the daily digest).
+            models.Index(fields=["owner", "status", "next_step_date"], name="deal_next_steps"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="deal_value_not_negative"),

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from circles.models import Membership, Office, OfficerRole, User
+from tsgcrm import counts
 
 from .celery import app as celery_app
 
@@ -45,12 +47,19 @@ def home(request: HttpRequest) -> HttpResponse:
         from pipeline.models import Deal
 
         context["my_day"] = my_day(user)
-        context["my_deals"] = Deal.objects.filter(owner=user).aggregate(
-            open=Count("pk", filter=Q(status=Deal.Status.OPEN)),
-            overdue=Count("pk", filter=Q(status=Deal.Status.OPEN,
-                                         next_step_date__lt=timezone.localdate())),
-            delivering=Count("pk", filter=Q(status=Deal.Status.WON, phase__number=6)),
-        )
+        # Counted over all the person's deals: cached like the board's totals, until a
+        # deal of their office changes (or the day does).
+        key = (f"my-deals:{user.pk}:{timezone.localdate()}:"
+               f"{counts.versions_key('deals', [user.office_id] if user.office_id else [])}")
+        context["my_deals"] = cache.get(key)
+        if context["my_deals"] is None:
+            context["my_deals"] = Deal.objects.filter(owner=user).aggregate(
+                open=Count("pk", filter=Q(status=Deal.Status.OPEN)),
+                overdue=Count("pk", filter=Q(status=Deal.Status.OPEN,
+                                             next_step_date__lt=timezone.localdate())),
+                delivering=Count("pk", filter=Q(status=Deal.Status.WON, phase__number=6)),
+            )
+            cache.set(key, context["my_deals"], counts.TTL)
     roles: dict[int, list[str]] = {}
     for holding in OfficerRole.objects.held().filter(person=user).only("circle_id", "role"):
         roles.setdefault(holding.circle_id, []).append(holding.get_role_display())

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from circles.models import Circle, Membership, User, visible_office_ids
+from tsgcrm.rows import url_for
 
 from .models import Task
+
+MAX_TASKS = 500
+STEPS_PER_DAY = 6
 
 
 @dataclass
@@ -33,6 +39,22 @@ class Item:
     @property
     def key(self) -> str:
         return f"{self.kind}-{self.pk}"
+
+    def html(self, *, details: bool) -> str:
+        """The item as a calendar entry (a month shows a few hundred: built here, every
+        value escaped by html.escape, rather than by a template include each)."""
+        e = html.escape
+        classes = f"cal-item cal-item--{self.kind}" + (" is-done" if self.done else "") \
+            + (" is-overdue" if self.overdue else "")
+        drag = (f' draggable="true" data-kind="{self.kind}" data-pk="{self.pk}"'
+                if self.movable else "")
+        tip = e(self.title + (f" · {self.detail}" if self.detail else ""))
+        time = (f'<span class="cal-item__time">{self.start:%H:%M}</span> '
+                if self.start else "")
+        detail = (f'<span class="cal-item__detail">{e(self.detail)}</span>'
+                  if details and self.detail else "")
+        return (f'<li class="{classes}"{drag} data-item="{self.key}"><a href="{e(self.url)}" '
+                f'title="{tip}">{time}{e(self.title)}</a>{detail}</li>')
 
     @property
     def end(self) -> dt.datetime | None:
@@ -85,12 +107,17 @@ def calendar_items(viewer: User, *, start: dt.date, end: dt.date,
         tasks = tasks.filter(office_id=office_id)
         deals = deals.filter(office_id=office_id)
         meetings = meetings.filter(circle__office_id=office_id)
-    items = [task_item(t, zone, today) for t in tasks]
+    items = [task_item(t, zone, today) for t in tasks[:MAX_TASKS]]
+    # A large office has hundreds of next steps a day: a few per day, the rest counted.
+    first = (deals.annotate(rank=Window(RowNumber(), partition_by=F("next_step_date"),
+                                        order_by=F("pk").asc()))
+             .filter(rank__lte=STEPS_PER_DAY)
+             .only("pk", "title", "next_step", "next_step_date"))
     items += [Item(kind="next_step", pk=d.pk, title=d.next_step or d.title,
                    day=d.next_step_date, start=None, minutes=None,
-                   url=d.get_absolute_url(), detail=d.title, movable=True,
+                   url=url_for("pipeline:deal_detail", d.pk), detail=d.title, movable=True,
                    overdue=d.next_step_date < today)
-              for d in deals.only("pk", "title", "next_step", "next_step_date")]
+              for d in first]
     items += [Item(kind="meeting", pk=m.pk, title=str(m.circle),
                    day=m.starts_at.astimezone(zone).date(), start=m.starts_at.astimezone(zone),
                    minutes=120, url=m.get_absolute_url(), detail=m.place)
@@ -99,9 +126,28 @@ def calendar_items(viewer: User, *, start: dt.date, end: dt.date,
     return items
 
 
+def next_steps_per_day(viewer: User, *, start: dt.date, end: dt.date,
+                       people: list[int] | None = None,
+                       office_id: int | None = None) -> dict[dt.date, int]:
+    """How many next steps fall on each day (the calendar shows STEPS_PER_DAY of them)."""
+    from pipeline.models import Deal
+
+    deals = Deal.objects.visible_to(viewer).filter(status=Deal.Status.OPEN,
+                                                    next_step_date__range=(start, end))
+    if people is not None:
+        deals = deals.filter(owner_id__in=people)
+    if office_id is not None:
+        deals = deals.filter(office_id=office_id)
+    return dict(deals.order_by().values_list("next_step_date").annotate(n=Count("pk")))
+
+
 def my_day(user: User) -> dict:
     """The consultant's home: overdue, today's and this week's tasks, the next steps of
-    their deals, and their circles' meetings, in a fixed number of queries."""
+    their deals (the most urgent first) and their circles' meetings, in a fixed number of
+    queries whatever the number of deals."""
+    from circles.decisions.models import Meeting
+    from pipeline.models import Deal
+
     zone = _zone(user)
     today = timezone.now().astimezone(zone).date()
     week_end = today + dt.timedelta(days=6)
@@ -109,16 +155,28 @@ def my_day(user: User) -> dict:
                                      due_date__lte=week_end)
                  .select_related("deal", "person", "organisation", "circle",
                                  "assignee__office")[:200])
-    items = calendar_items(user, start=today - dt.timedelta(days=365), end=week_end,
-                           people=[user.pk], statuses=(Task.Status.OPEN,))
-    steps = [i for i in items if i.kind == "next_step"]
-    meetings = [i for i in items if i.kind == "meeting" and i.day >= today]
+    steps = [Item(kind="next_step", pk=d.pk, title=d.next_step or d.title,
+                  day=d.next_step_date, start=None, minutes=None, url=d.get_absolute_url(),
+                  detail=d.title, movable=True, overdue=d.next_step_date < today)
+             for d in Deal.objects.filter(owner=user, status=Deal.Status.OPEN,
+                                          next_step_date__lte=week_end)
+             .order_by("next_step_date", "pk").only("pk", "title", "next_step",
+                                                     "next_step_date")[:15]]
+    begin = dt.datetime.combine(today, dt.time(), tzinfo=zone)
+    circles = Membership.objects.current().filter(person=user).values("circle_id")
+    meetings = [Item(kind="meeting", pk=m.pk, title=str(m.circle),
+                     day=m.starts_at.astimezone(zone).date(),
+                     start=m.starts_at.astimezone(zone), minutes=120,
+                     url=m.get_absolute_url(), detail=m.place)
+                for m in Meeting.objects.filter(circle_id__in=circles, starts_at__gte=begin,
+                                                starts_at__lt=begin + dt.timedelta(days=7))
+                .select_related("circle").order_by("starts_at")[:10]]
     return {
         "overdue": [t for t in tasks if t.due_date < today],
         "today": [t for t in tasks if t.due_date == today],
         "week": [t for t in tasks if today < t.due_date <= week_end],
-        "next_steps": steps[:15],
-        "meetings": meetings[:10],
+        "next_steps": steps,
+        "meetings": meetings,
         "today_date": today,
     }
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -25,7 +26,14 @@ from . import services
 from .forms import FeedForm, PreferencesForm, ReminderForm, TaskForm, TaskMoveForm
 from .ical import feed_calendar
 from .models import CalendarFeed, Notification, NotificationPreferences, Reminder, Task
-from .selectors import calendar_items, feed_items, my_day, office_people
+from .selectors import (
+    STEPS_PER_DAY,
+    calendar_items,
+    feed_items,
+    my_day,
+    next_steps_per_day,
+    office_people,
+)
 
 
 def _links(user: User) -> dict:
@@ -242,15 +250,21 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
                            office_id=office.pk if office else None)
     by_day: dict[dt.date, list] = {}
     for item in items:
-        by_day.setdefault(item.day, []).append(item)
+        by_day.setdefault(item.day, []).append(item.html(details=view != "month"))
+    by_day = {d: mark_safe("".join(entries))  # noqa: S308 - escaped by Item.html
+              for d, entries in by_day.items()}
+    steps = next_steps_per_day(request.user, start=start, end=end, people=people,
+                               office_id=office.pk if office else None)
+    more = {d: n - STEPS_PER_DAY for d, n in steps.items() if n > STEPS_PER_DAY}
     days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-    weeks = [[(d, by_day.get(d, [])) for d in days[n:n + 7]] for n in range(0, len(days), 7)]
+    cells = [(d, d.isoformat(), by_day.get(d, ""), more.get(d, 0)) for d in days]
+    weeks = [cells[n:n + 7] for n in range(0, len(cells), 7)]
     query = request.GET.copy()
     for key in ("date", "view"):
         query.pop(key, None)
     context = {
         "view": view, "day": day, "today": today, "weeks": weeks,
-        "days": [(d, by_day.get(d, [])) for d in days], "previous": previous,
+        "days": cells, "previous": previous,
         "following": following, "person": person, "office": office,
         "people": office_people(request.user), "query": query.urlencode(),
         "offices": Office.objects.visible_to(request.user).order_by("name"),
