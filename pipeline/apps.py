@@ -26,5 +26,5 @@ class PipelineConfig(AppConfig):
         for model in (Phase, Routine):
             for signal in (post_save, post_delete):
                 signal.connect(forget_phases, sender=model,
-                               dispatch_uid=f"pipeline.forget_phases.{model.__name__}.{id(signal)}")
+                               dispatch_uid=f"pipeline.forget_phases.{model.__name__}")
         post_delete.connect(_deal_changed, sender=Deal, dispatch_uid="pipeline.deal_deleted")

@@ -106,7 +106,6 @@ def column_cards(deals: QuerySet[Deal], phase: Phase, page: int = 1) -> list[dic
     return cards_by_column(deals, [phase], page)[phase.pk]
 
 
-TOTALS_TTL = counts.TTL
 
 
 def bump_board_version(office_id: int) -> None:
@@ -134,7 +133,7 @@ def column_totals(deals: QuerySet[Deal], phases: list[Phase],
             totals[(row["phase_id"], row["currency"])] = (row["n"],
                                                            row["total"] or Decimal("0"))
     if key:
-        cache.set(key, totals, TOTALS_TTL)
+        cache.set(key, totals, counts.TTL)
     return totals
 
 

@@ -444,15 +444,3 @@ class ReviewNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id} {self.due_on}"
-
-
-def subject_choices() -> list[type[models.Model]]:
-    """The kinds of record a decision can decide on."""
-    from contacts.models import Persona
-
-    return [OfficerRole, Persona]
-
-
-__all__ = ["AgendaItem", "Attendance", "ConsentAnswer", "ContentType", "Decision", "Election",
-           "Meeting", "Nomination", "Proposal", "ProposalVersion", "ReviewNotice", "Round",
-           "RoundEntry"]

@@ -217,10 +217,3 @@ def decision_chain(decision: Decision) -> list[Decision]:
         chain.append(following)
         current = following
     return chain
-
-
-def upcoming_meetings(circle: Circle) -> QuerySet[Meeting]:
-    return circle.meetings.select_related("facilitator", "secretary").order_by("-starts_at")
-
-
-__all__ = ["Election", "can_record", "decision_chain", "decision_register", "meeting_logbook"]

@@ -7,7 +7,7 @@ import html
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -198,6 +198,3 @@ def feed_items(feed) -> list[Item]:
                               statuses=(Task.Status.OPEN,))
     return calendar_items(user, start=start, end=end, people=[user.pk],
                           statuses=(Task.Status.OPEN,))
-
-
-__all__ = ["Item", "Q", "calendar_items", "feed_items", "my_day", "office_people"]

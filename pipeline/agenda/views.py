@@ -30,7 +30,6 @@ from .selectors import (
     STEPS_PER_DAY,
     calendar_items,
     feed_items,
-    my_day,
     next_steps_per_day,
     office_people,
 )
@@ -406,7 +405,3 @@ def deal_nudges(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, _("This deal is left out of your daily digest.") if muted
                      else _("This deal is back in your daily digest."))
     return redirect(deal)
-
-
-def home_context(user: User) -> dict:
-    return {"my_day": my_day(user)} if user.is_consultant else {}
