@@ -35,6 +35,7 @@ def build_demo_tasks() -> dict[str, int]:
     their deals and contacts, with reminders; idempotent (people who have tasks are left
     alone)."""
     import datetime as dt
+    import zoneinfo
 
     from django.utils import timezone
 
@@ -59,8 +60,9 @@ def build_demo_tasks() -> dict[str, int]:
                     "recurrence": repeats,
                     "deal": deal if link == "deal" else None,
                     "person": deal.person if link == "person" and deal else None}
+            # Due in the assignee's own time zone, as Task.due_at() reads it.
             due = dt.datetime.combine(data["due_date"], data["due_time"] or dt.time(23, 59),
-                                      tzinfo=timezone.get_current_timezone())
+                                      tzinfo=zoneinfo.ZoneInfo(user.effective_time_zone))
             notice = remind if remind is not None and due - dt.timedelta(minutes=remind) \
                 > timezone.now() else None
             task = task_create(data=data, by=user, remind_before=notice)
