@@ -234,3 +234,20 @@ def circle_structure(circle: Circle) -> CircleNode:
     """One circle with its members, officers and breaches (three queries)."""
     structure = network_structure(user=None, only=Circle.objects.filter(pk=circle.pk))
     return structure.nodes[circle.pk]
+
+
+def circle_members(circle: Circle) -> QuerySet[User]:
+    """The circle's current members, by name."""
+    return (User.objects.filter(pk__in=Membership.objects.current().filter(circle=circle)
+                                .values("person_id")).order_by("last_name", "first_name"))
+
+
+def can_manage_circle(user: User, circle: Circle) -> bool:
+    """Network admins, and the secretary of the circle or of its next higher circle (which
+    appoints the circle's operational leader), edit its members and roles."""
+    if user.is_network_admin or user.is_superuser:
+        return True
+    circle_ids = [circle.pk] + ([circle.parent_id] if circle.parent_id else [])
+    return OfficerRole.objects.held().filter(
+        circle_id__in=circle_ids, person=user, role=OfficerRole.Role.SECRETARY
+    ).exists()

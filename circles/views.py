@@ -16,7 +16,7 @@ from .chart import layout
 from .forms import EndDateForm, MembershipForm, OfficerRoleForm
 from .history import circle_changes
 from .models import Circle, Membership, Office, OfficerRole, User
-from .selectors import circle_structure, network_structure
+from .selectors import can_manage_circle, circle_structure, network_structure
 from .services import membership_add, membership_end, officer_assign, officer_end
 
 
@@ -65,17 +65,6 @@ def _get_circle_for_user(request: HttpRequest, pk: int) -> Circle:
     return get_object_or_404(
         Circle.objects.visible_to(request.user).select_related("office", "parent"), pk=pk
     )
-
-
-def can_manage_circle(user: User, circle: Circle) -> bool:
-    """Network admins, and the secretary of the circle or of its next higher circle (which
-    appoints the circle's operational leader), edit its members and roles."""
-    if user.is_network_admin or user.is_superuser:
-        return True
-    circle_ids = [circle.pk] + ([circle.parent_id] if circle.parent_id else [])
-    return OfficerRole.objects.held().filter(
-        circle_id__in=circle_ids, person=user, role=OfficerRole.Role.SECRETARY
-    ).exists()
 
 
 def _office_filter(request: HttpRequest) -> tuple[Office | None, list[Office]]:

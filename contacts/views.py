@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from circles.models import Circle, Office, User, visible_office_ids
+from pipeline.agenda.models import TASK_LINE
 from tsgcrm import counts
 from tsgcrm.db import custom_plans, generic_plans
 from tsgcrm.exports import csv_response
@@ -351,7 +352,8 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     affiliations = (Affiliation.objects.filter(organisation=org,
                                                person__in=_people_for_user(request))
                     .select_related("person").order_by("person__last_name"))
-    tasks = org.tasks.select_related("assignee").order_by("status", "-done_at", "due_date")[:30]
+    tasks = (org.tasks.select_related(*TASK_LINE)
+             .order_by("status", "-done_at", "due_date")[:30])
     return render(request, "contacts/organisation_detail.html",
                   {"organisation": org, "affiliations": affiliations, "tasks": tasks})
 

@@ -18,6 +18,7 @@ from tsgcrm.exports import csv_response
 from tsgcrm.forms import add_service_errors
 from tsgcrm.pagination import Paginator
 
+from .agenda.models import TASK_LINE
 from .forms import (
     BoardFilterForm,
     DealForm,
@@ -236,8 +237,8 @@ def _detail_context(request: HttpRequest, deal: Deal) -> dict:
         "interaction_form": InteractionForm(), "objection_form": ObjectionForm(),
         "lose_form": LoseForm(), "follow_up_form": FollowUpForm(),
         "days_in_phase": (timezone.now() - deal.phase_entered_at).days,
-        "open_tasks": deal.tasks.filter(status="open").select_related("assignee")[:30],
-        "done_tasks": deal.tasks.filter(status="done").select_related("assignee")
+        "open_tasks": deal.tasks.filter(status="open").select_related(*TASK_LINE)[:30],
+        "done_tasks": deal.tasks.filter(status="done").select_related(*TASK_LINE)
         .order_by("-done_at")[:30],
     }
     if deal.status == Deal.Status.WON:

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from circles.models import Circle, Membership, User
+from circles.models import Circle, User
+from circles.selectors import circle_members
 
 from .models import AgendaItem, ConsentAnswer, Election, Meeting, Round
 
@@ -20,8 +21,7 @@ class MeetingForm(forms.ModelForm):
 
     def __init__(self, *args, circle: Circle, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        members = User.objects.filter(pk__in=Membership.objects.current().filter(
-            circle=circle).values("person_id")).order_by("last_name", "first_name")
+        members = circle_members(circle)
         for name in ("facilitator", "secretary"):
             self.fields[name].queryset = members
             self.fields[name].required = False

@@ -9,7 +9,8 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from circles.models import Circle, OfficerRole, User
+from circles.models import Circle, User
+from circles.selectors import can_manage_circle
 
 from .models import (
     AgendaItem,
@@ -32,13 +33,9 @@ def can_record(user: User, circle: Circle, meeting: Meeting | None = None) -> bo
     secretary of the circle above (as for its structure), and the meeting's secretary."""
     if not user.is_authenticated:
         return False
-    if user.is_network_admin or user.is_superuser:
-        return True
     if meeting is not None and meeting.secretary_id == user.pk:
         return True
-    circle_ids = [circle.pk] + ([circle.parent_id] if circle.parent_id else [])
-    return OfficerRole.objects.held().filter(circle_id__in=circle_ids, person=user,
-                                             role=OfficerRole.Role.SECRETARY).exists()
+    return can_manage_circle(user, circle)
 
 
 @dataclass

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from circles.models import Circle, Membership, User
+from circles.models import Circle, User
+from circles.selectors import circle_members
 from tsgcrm.forms import add_service_errors
 from tsgcrm.pagination import Paginator
 
@@ -56,11 +57,6 @@ def _get_recordable_meeting(request: HttpRequest, pk: int) -> Meeting:
     return meeting
 
 
-def _members(circle: Circle):
-    return (User.objects.filter(pk__in=Membership.objects.current().filter(circle=circle)
-                                .values("person_id")).order_by("last_name", "first_name"))
-
-
 def _present(meeting: Meeting):
     return User.objects.filter(pk__in=meeting.attendances.filter(
         status=Attendance.Status.PRESENT).values("person_id")).order_by("last_name")
@@ -73,7 +69,7 @@ def _logbook_context(request: HttpRequest, meeting: Meeting, bound: dict | None 
                      errors: list[str] | None = None) -> dict:
     context = meeting_logbook(meeting)
     bound = bound or {}
-    members = _members(meeting.circle)
+    members = circle_members(meeting.circle)
     editable = can_record(request.user, meeting.circle, meeting) and not meeting.is_closed
     turn_errors = bound.get("turn", {})
     for state in context["items"]:
@@ -189,7 +185,7 @@ def proposal_submit_view(request: HttpRequest, pk: int, item_pk: int) -> HttpRes
     meeting = _get_recordable_meeting(request, pk)
     item = get_object_or_404(meeting.items, pk=item_pk)
     key = f"proposal-{item.pk}"
-    form = ProposalForm(request.POST, members=_members(meeting.circle), prefix=key)
+    form = ProposalForm(request.POST, members=circle_members(meeting.circle), prefix=key)
     if not form.is_valid():
         return _invalid(request, meeting, key, form)
     return _record(request, meeting, lambda: services.proposal_submit(
@@ -306,7 +302,7 @@ def nomination_view(request: HttpRequest, pk: int, election_pk: int) -> HttpResp
     election = _get_election(meeting, election_pk)
     key = f"nomination-{election.pk}"
     form = NominationForm(request.POST, present=_present(meeting),
-                          members=_members(meeting.circle), prefix=key)
+                          members=circle_members(meeting.circle), prefix=key)
     if not form.is_valid():
         return _invalid(request, meeting, key, form)
     return _record(request, meeting, lambda: services.nomination_record(

@@ -23,6 +23,9 @@ from simple_history.models import HistoricalRecords
 from circles.models import Circle, Office
 
 USER = settings.AUTH_USER_MODEL
+# What a task line shows beside the title (templates/pipeline/_task_line.html): read with
+# the task, not once per line.
+TASK_LINE = ("assignee", "deal", "person", "organisation", "circle")
 
 
 def validate_recurrence(value: str) -> None:

@@ -77,13 +77,27 @@ def task_item(task: Task, zone: zoneinfo.ZoneInfo, today: dt.date) -> Item:
                 overdue=task.is_open and task.due_date < today)
 
 
+def step_item(deal, today: dt.date) -> Item:
+    return Item(kind="next_step", pk=deal.pk, title=deal.next_step or deal.title,
+                day=deal.next_step_date, start=None, minutes=None,
+                url=url_for("pipeline:deal_detail", deal.pk), detail=deal.title,
+                movable=True, overdue=deal.next_step_date < today)
+
+
+def meeting_item(meeting, zone: zoneinfo.ZoneInfo) -> Item:
+    start = meeting.starts_at.astimezone(zone)
+    return Item(kind="meeting", pk=meeting.pk, title=str(meeting.circle), day=start.date(),
+                start=start, minutes=120, url=meeting.get_absolute_url(),
+                detail=meeting.place)
+
+
 def calendar_items(viewer: User, *, start: dt.date, end: dt.date,
                    people: list[int] | None = None, office_id: int | None = None,
-                   statuses=(Task.Status.OPEN, Task.Status.DONE)) -> list[Item]:
+                   statuses=(Task.Status.OPEN, Task.Status.DONE),
+                   steps_per_day: int | None = STEPS_PER_DAY) -> list[Item]:
     """Everything on the calendar between start and end (inclusive), for some people or
     for an office, as the viewer may see it, in the viewer's time zone. Four queries."""
     from circles.decisions.models import Meeting
-    from pipeline.models import Deal
 
     zone = _zone(viewer)
     today = timezone.now().astimezone(zone).date()
@@ -91,8 +105,8 @@ def calendar_items(viewer: User, *, start: dt.date, end: dt.date,
                                                     due_date__range=(start, end))
              .select_related("assignee", "assignee__office", "deal", "person",
                              "organisation", "circle"))
-    deals = Deal.objects.visible_to(viewer).filter(status=Deal.Status.OPEN,
-                                                    next_step_date__range=(start, end))
+    deals = _deals_with_steps(viewer, start=start, end=end, people=people,
+                              office_id=office_id)
     begin = dt.datetime.combine(start, dt.time(), tzinfo=zone)
     finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     meetings = (Meeting.objects.filter(circle__in=Circle.objects.visible_to(viewer),
@@ -100,28 +114,20 @@ def calendar_items(viewer: User, *, start: dt.date, end: dt.date,
                 .select_related("circle"))
     if people is not None:
         tasks = tasks.filter(assignee_id__in=people)
-        deals = deals.filter(owner_id__in=people)
         circles = Membership.objects.current().filter(person_id__in=people).values("circle_id")
         meetings = meetings.filter(circle_id__in=circles)
     if office_id is not None:
         tasks = tasks.filter(office_id=office_id)
-        deals = deals.filter(office_id=office_id)
         meetings = meetings.filter(circle__office_id=office_id)
     items = [task_item(t, zone, today) for t in tasks[:MAX_TASKS]]
-    # A large office has hundreds of next steps a day: a few per day, the rest counted.
-    first = (deals.annotate(rank=Window(RowNumber(), partition_by=F("next_step_date"),
-                                        order_by=F("pk").asc()))
-             .filter(rank__lte=STEPS_PER_DAY)
-             .only("pk", "title", "next_step", "next_step_date"))
-    items += [Item(kind="next_step", pk=d.pk, title=d.next_step or d.title,
-                   day=d.next_step_date, start=None, minutes=None,
-                   url=url_for("pipeline:deal_detail", d.pk), detail=d.title, movable=True,
-                   overdue=d.next_step_date < today)
-              for d in first]
-    items += [Item(kind="meeting", pk=m.pk, title=str(m.circle),
-                   day=m.starts_at.astimezone(zone).date(), start=m.starts_at.astimezone(zone),
-                   minutes=120, url=m.get_absolute_url(), detail=m.place)
-              for m in meetings]
+    deals = deals.only("pk", "title", "next_step", "next_step_date")
+    if steps_per_day is not None:
+        # A large office has hundreds of next steps a day: a few per day, the rest counted.
+        deals = (deals.annotate(rank=Window(RowNumber(), partition_by=F("next_step_date"),
+                                            order_by=F("pk").asc()))
+                 .filter(rank__lte=steps_per_day))
+    items += [step_item(d, today) for d in deals]
+    items += [meeting_item(m, zone) for m in meetings]
     items.sort(key=lambda i: (i.day, i.start is not None, i.start or begin, i.kind, i.title))
     return items
 
@@ -130,6 +136,15 @@ def next_steps_per_day(viewer: User, *, start: dt.date, end: dt.date,
                        people: list[int] | None = None,
                        office_id: int | None = None) -> dict[dt.date, int]:
     """How many next steps fall on each day (the calendar shows STEPS_PER_DAY of them)."""
+    deals = _deals_with_steps(viewer, start=start, end=end, people=people,
+                              office_id=office_id)
+    return dict(deals.order_by().values_list("next_step_date").annotate(n=Count("pk")))
+
+
+def _deals_with_steps(viewer: User, *, start: dt.date, end: dt.date,
+                      people: list[int] | None, office_id: int | None):
+    """The open deals the viewer may see whose next step falls between start and end,
+    owned by `people` or in the office."""
     from pipeline.models import Deal
 
     deals = Deal.objects.visible_to(viewer).filter(status=Deal.Status.OPEN,
@@ -138,7 +153,7 @@ def next_steps_per_day(viewer: User, *, start: dt.date, end: dt.date,
         deals = deals.filter(owner_id__in=people)
     if office_id is not None:
         deals = deals.filter(office_id=office_id)
-    return dict(deals.order_by().values_list("next_step_date").annotate(n=Count("pk")))
+    return deals
 
 
 def my_day(user: User) -> dict:
@@ -155,19 +170,14 @@ def my_day(user: User) -> dict:
                                      due_date__lte=week_end)
                  .select_related("deal", "person", "organisation", "circle",
                                  "assignee__office")[:200])
-    steps = [Item(kind="next_step", pk=d.pk, title=d.next_step or d.title,
-                  day=d.next_step_date, start=None, minutes=None, url=d.get_absolute_url(),
-                  detail=d.title, movable=True, overdue=d.next_step_date < today)
+    steps = [step_item(d, today)
              for d in Deal.objects.filter(owner=user, status=Deal.Status.OPEN,
                                           next_step_date__lte=week_end)
              .order_by("next_step_date", "pk").only("pk", "title", "next_step",
                                                      "next_step_date")[:15]]
     begin = dt.datetime.combine(today, dt.time(), tzinfo=zone)
     circles = Membership.objects.current().filter(person=user).values("circle_id")
-    meetings = [Item(kind="meeting", pk=m.pk, title=str(m.circle),
-                     day=m.starts_at.astimezone(zone).date(),
-                     start=m.starts_at.astimezone(zone), minutes=120,
-                     url=m.get_absolute_url(), detail=m.place)
+    meetings = [meeting_item(m, zone)
                 for m in Meeting.objects.filter(circle_id__in=circles, starts_at__gte=begin,
                                                 starts_at__lt=begin + dt.timedelta(days=7))
                 .select_related("circle").order_by("starts_at")[:10]]
@@ -195,6 +205,7 @@ def feed_items(feed) -> list[Item]:
         if user.office_id is None or not (user.is_office_lead or user.is_network_admin):
             return []
         return calendar_items(user, start=start, end=end, office_id=user.office_id,
-                              statuses=(Task.Status.OPEN,))
+                              statuses=(Task.Status.OPEN,), steps_per_day=None)
+    # A subscribed calendar gets every item: nothing is summed up as "more".
     return calendar_items(user, start=start, end=end, people=[user.pk],
-                          statuses=(Task.Status.OPEN,))
+                          statuses=(Task.Status.OPEN,), steps_per_day=None)

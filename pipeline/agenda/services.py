@@ -29,12 +29,12 @@ def local_today(user: User) -> dt.date:
 
 
 def preferences(user: User) -> NotificationPreferences:
-    prefs = getattr(user, "_prefs", None)
-    if prefs is None:
-        prefs = NotificationPreferences.objects.filter(user=user).first() \
-            or NotificationPreferences(user=user)
-        user._prefs = prefs
-    return prefs
+    """The person's choices, or the defaults when they never changed them (read once per
+    user instance; the jobs load them with the user)."""
+    try:
+        return user.notification_preferences
+    except NotificationPreferences.DoesNotExist:
+        return NotificationPreferences(user=user)
 
 
 def _check_task(task: Task, *, creating: bool) -> None:
@@ -246,8 +246,9 @@ def reminders_send_due(*, now: dt.datetime | None = None, batch: int = 100) -> i
         with transaction.atomic():
             due = list(Reminder.objects.select_for_update(skip_locked=True, of=("self",))
                        .filter(sent_at__isnull=True, remind_at__lte=now or timezone.now())
-                       .select_related("user", "user__office", "task", "task__assignee",
-                                       "task__assignee__office")
+                       .select_related("user", "user__office",
+                                       "user__notification_preferences", "task",
+                                       "task__assignee", "task__assignee__office")
                        .order_by("remind_at")[:batch])
             for reminder in due:
                 _deliver(reminder)
@@ -261,14 +262,15 @@ def reminders_send_due(*, now: dt.datetime | None = None, batch: int = 100) -> i
 def follow_ups(user: User, today: dt.date | None = None):
     """The deals a consultant should follow up: next step date passed, or longer in their
     phase than the phase's expected days. Muted deals are left out."""
-    from pipeline.models import Deal, Phase
+    from pipeline.models import Deal
+    from pipeline.selectors import phase_setup
 
     today = today or local_today(user)
     now = timezone.now()
     deals = (Deal.objects.filter(owner=user, status=Deal.Status.OPEN, nudges_muted=False)
              .select_related("phase", "person", "organisation"))
     stuck = Q()
-    for phase in Phase.objects.filter(expected_days__gt=0):
+    for phase in (p for p in phase_setup()[0] if p.expected_days > 0):
         stuck |= Q(phase=phase, phase_entered_at__lt=now - timedelta(days=phase.expected_days))
     overdue = list(deals.filter(next_step_date__lt=today).order_by("next_step_date")[:50])
     lingering = list(deals.filter(stuck).exclude(pk__in=[d.pk for d in overdue])
@@ -285,7 +287,7 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
     people = (User.objects.filter(is_active=True, is_consultant=True).exclude(email="")
               .select_related("office", "notification_preferences"))
     for user in people:
-        prefs = getattr(user, "notification_preferences", None) or NotificationPreferences()
+        prefs = preferences(user)
         if not prefs.digest:
             continue
         local = now.astimezone(zoneinfo.ZoneInfo(user.effective_time_zone))

@@ -25,7 +25,14 @@ from tsgcrm.pagination import Paginator
 from . import services
 from .forms import FeedForm, PreferencesForm, ReminderForm, TaskForm, TaskMoveForm
 from .ical import feed_calendar
-from .models import CalendarFeed, Notification, NotificationPreferences, Reminder, Task
+from .models import (
+    TASK_LINE,
+    CalendarFeed,
+    Notification,
+    NotificationPreferences,
+    Reminder,
+    Task,
+)
 from .selectors import (
     STEPS_PER_DAY,
     calendar_items,
@@ -67,12 +74,10 @@ def _next(request: HttpRequest, default: str) -> str:
 # --- Tasks ------------------------------------------------------------------------------------
 
 
-@login_required
-def task_list(request: HttpRequest) -> HttpResponse:
+def _render_task_list(request: HttpRequest, reminder_form: ReminderForm) -> HttpResponse:
     scope = request.GET.get("scope", "me")
     status = request.GET.get("status", Task.Status.OPEN)
-    tasks = Task.objects.visible_to(request.user).select_related(
-        "assignee", "deal", "person", "organisation", "circle")
+    tasks = Task.objects.visible_to(request.user).select_related(*TASK_LINE)
     if scope != "office":
         tasks = tasks.filter(assignee=request.user)
     if status in Task.Status.values:
@@ -81,10 +86,14 @@ def task_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page"))
     return render(request, "pipeline/task_list.html", {
         "page": page, "scope": scope, "status": status, "statuses": Task.Status.choices,
-        "today": services.local_today(request.user),
-        "reminder_form": ReminderForm(),
+        "today": services.local_today(request.user), "reminder_form": reminder_form,
         "reminders": Reminder.objects.filter(user=request.user, sent_at__isnull=True,
                                              task__isnull=True)[:10]})
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    return _render_task_list(request, ReminderForm())
 
 
 @login_required
@@ -187,12 +196,7 @@ def reminder_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Reminder set."))
             return redirect("pipeline:task_list")
-    return render(request, "pipeline/task_list.html", {
-        "page": Paginator(Task.objects.none(), 30).get_page(1), "scope": "me",
-        "status": "open", "statuses": Task.Status.choices, "reminder_form": form,
-        "today": services.local_today(request.user),
-        "reminders": Reminder.objects.filter(user=request.user, sent_at__isnull=True,
-                                             task__isnull=True)[:10]})
+    return _render_task_list(request, form)  # the list as before, the errors in the form
 
 
 # --- The calendar -----------------------------------------------------------------------------
