@@ -6,3 +6,11 @@ class CertificationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "certification"
     verbose_name = _("Certification")
+
+    def ready(self) -> None:
+        from circles.decisions.signals import decision_adopted
+
+        from .services import on_decision_adopted
+
+        decision_adopted.connect(on_decision_adopted,
+                                 dispatch_uid="certification.on_decision_adopted")

@@ -11,26 +11,12 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from circles.models import CURRENCIES, Office, User, visible_office_ids
 from contacts.models import ObjectionCategory, Organisation, Person
-
-
-class Translated(models.Model):
-    """Wording kept per language in the database, so admins can edit it."""
-
-    class Meta:
-        abstract = True
-
-    def _in_language(self, field: str) -> str:
-        language = (get_language() or "en")[:2]
-        if language != "en":
-            value = getattr(self, f"{field}_{language}", "")
-            if value:
-                return value
-        return getattr(self, field)
+from tsgcrm.translated import Translated
 
 
 class Phase(Translated):

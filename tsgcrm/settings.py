@@ -269,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "circles.decisions.tasks.send_review_reminders",
         "schedule": crontab(hour=6, minute=30),
     },
+    "certification-reminders": {
+        "task": "certification.tasks.send_certification_reminders",
+        "schedule": crontab(hour=6, minute=45),
+    },
 }
 
 # --- Security -------------------------------------------------------------------

@@ -139,6 +139,11 @@ class Proposal(models.Model):
                                     blank=True, related_name="+", on_delete=models.PROTECT)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.OPEN)
+    # What the proposal decides on (a certification enrolment …); its decision inherits it.
+    subject_type = models.ForeignKey(ContentType, null=True, blank=True, related_name="+",
+                                     on_delete=models.PROTECT)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
     # Raised on every change, so two secretaries recording at once cannot both win.
     version_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -149,6 +154,8 @@ class Proposal(models.Model):
         verbose_name = _("proposal")
         verbose_name_plural = _("proposals")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"],
+                                name="proposal_by_subject")]
 
     def __str__(self) -> str:
         return self.title

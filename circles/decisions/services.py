@@ -29,6 +29,7 @@ from .models import (
     RoundEntry,
 )
 from .rules import AnswerFact, adoption_blockers
+from .signals import decision_adopted
 
 
 def _open_meeting(meeting: Meeting) -> Meeting:
@@ -169,7 +170,10 @@ def latest_version(proposal: Proposal) -> ProposalVersion:
 @transaction.atomic
 def proposal_submit(*, item: AgendaItem, title: str, text: str, author: User, by: User,
                     evaluation_criteria: str = "", review_date: date | None = None,
-                    responsible: User | None = None) -> Proposal:
+                    responsible: User | None = None,
+                    subject: models.Model | None = None) -> Proposal:
+    """A proposal on an agenda item; `subject` is what it decides on (its decision keeps
+    the link)."""
     meeting = _open_meeting(item.meeting)
     if hasattr(item, "proposal"):
         raise ValidationError(_("This agenda item already has a proposal."))
@@ -177,6 +181,9 @@ def proposal_submit(*, item: AgendaItem, title: str, text: str, author: User, by
         raise ValidationError({"review_date": _("A review date lies in the future.")})
     proposal = Proposal(circle_id=meeting.circle_id, item=item, title=title, author=author,
                         responsible=responsible, version_count=1)
+    if subject is not None:
+        proposal.subject_type = ContentType.objects.get_for_model(subject)
+        proposal.subject_id = subject.pk
     proposal.full_clean()
     record_by(proposal, by)
     proposal.save()
@@ -354,6 +361,8 @@ def proposal_adopt(*, proposal: Proposal, by: User, supersedes: Decision | None 
         record_by(election, by)
         election.save(update_fields=["status", "holding"])
         subject = holding
+    if subject is None and proposal.subject_type_id:
+        subject = proposal.subject
     decision = Decision(
         circle_id=proposal.circle_id, meeting=meeting, proposal=proposal, title=proposal.title,
         text=version.text, evaluation_criteria=version.evaluation_criteria,
@@ -370,6 +379,9 @@ def proposal_adopt(*, proposal: Proposal, by: User, supersedes: Decision | None 
     proposal.status = Proposal.Status.ADOPTED
     record_by(proposal, by)
     proposal.save(update_fields=["status"])
+    # What the decision decides on acts on it here, in the same transaction: a refusal
+    # (a ValidationError) undoes the adoption and comes back to the secretary.
+    decision_adopted.send(sender=Decision, decision=decision, by=by)
     return decision
 
 
