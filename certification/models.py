@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -405,6 +406,11 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_on is not None
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language where the certificate carries it."""
+        return self.title_fr if (get_language() or "")[:2] == "fr" else self.title
 
 
 class Notice(models.Model):

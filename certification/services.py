@@ -197,7 +197,7 @@ def status_set(*, enrolment: Enrolment, status: str, by: User,
     return enrolment
 
 
-# --- Evidence ----------------------------------------------------------------------------------
+# --- Evidence ---------------------------------------------------------------------------------
 
 
 def _require_active(enrolment: Enrolment) -> None:
@@ -339,7 +339,7 @@ def stage_advance(*, enrolment: Enrolment, by: User, today: date | None = None) 
     return _move_on(enrolment, by, today or timezone.localdate())
 
 
-# --- Certification by the experts' circle -------------------------------------------------------
+# --- Certification by the experts' circle -----------------------------------------------------
 
 
 def review_proposals(enrolment: Enrolment):
@@ -485,6 +485,11 @@ def certificate_revoke(*, certificate: Certificate, reason: str, by: User,
     certificate.revoked_by = by
     record_by(certificate, by)
     certificate.save(update_fields=["revoked_on", "revoked_reason", "revoked_by"])
+    enrolment = Enrolment.objects.select_for_update().get(pk=certificate.enrolment_id)
+    if enrolment.is_live:  # no continued development without the certificate
+        enrolment.status = Enrolment.Status.WITHDRAWN
+        record_by(enrolment, by)
+        enrolment.save(update_fields=["status"])
     circle = experts_circle()
     if circle is not None and not Certificate.objects.valid().filter(
             holder_id=certificate.holder_id).exists():

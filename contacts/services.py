@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -211,8 +211,15 @@ def person_merge(*, kept: Person, removed: Person, by: User) -> Merge:
     # rest as later apps add them, with no change here.
     for relation in Person._meta.related_objects:
         if relation.one_to_many and relation.related_model is not Merge:
-            relation.related_model._base_manager.filter(
-                **{relation.field.name: removed}).update(**{relation.field.name: kept})
+            try:
+                with transaction.atomic():
+                    relation.related_model._base_manager.filter(
+                        **{relation.field.name: removed}).update(**{relation.field.name: kept})
+            except IntegrityError as error:  # e.g. both on the same certification path
+                raise ValidationError(
+                    _("Both people have %(records)s that cannot be combined: settle them "
+                      "first, then merge.")
+                    % {"records": relation.related_model._meta.verbose_name_plural}) from error
     kept.tags.add(*removed.tags.all())
     merge = Merge.objects.create(kept=kept, removed_id=removed.pk, removed_snapshot=snapshot,
                                  by=by)

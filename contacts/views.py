@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from certification.permissions import enrolments_visible_to
 from circles.models import Circle, Office, User, visible_office_ids
 from pipeline.agenda.models import TASK_LINE
 from tsgcrm import counts
@@ -232,6 +233,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             first_name=person.first_name, last_name=person.last_name,
             organisation=next((a.organisation.name for a in person.affiliations.all()), ""),
             exclude_pk=person.pk) if owning else [],
+        "enrolments": enrolments_visible_to(request.user).filter(person=person)
+        .select_related("path", "current_stage"),
     }
     return render(request, "contacts/person_detail.html", context)
 

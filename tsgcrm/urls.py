@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("circles.urls")),
     path("", include("contacts.urls")),
     path("", include("pipeline.urls")),
+    path("", include("certification.urls")),
     path("admin/", admin.site.urls),
 ]

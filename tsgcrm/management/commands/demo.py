@@ -1,6 +1,7 @@
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
+from certification.demo import build_demo_certification
 from circles.decisions.demo import build_demo_logbook
 from circles.demo import build_demo_network
 from circles.demo_data import DEMO_LOGINS, DEMO_PASSWORD
@@ -29,12 +30,14 @@ class Command(BaseCommand):
             counts.update(build_demo_contacts())
             counts.update(build_demo_deals())
             counts.update(build_demo_tasks())
+            counts.update(build_demo_certification())
         self.stdout.write(self.style.SUCCESS(
             f"Demo network ready: {counts['offices']} offices, {counts['people']} people "
             f"({counts['new_people']} new), {counts['circles']} circles, "
             f"{counts['decisions']} decisions"
             + (f", {counts['contacts']} contacts, {counts['deals']} deals, "
-               f"{counts['tasks']} tasks."
+               f"{counts['tasks']} tasks, {counts['enrolments']} on certification paths "
+               f"({counts['certificates']} certificates)."
                if not no_contacts else ".")
         ))
         if not quiet_logins:
