@@ -178,8 +178,9 @@ def registry(*, office_id: int | None = None, language: str = "", query: str = "
 
 def certified_experts() -> QuerySet[User]:
     """Who may mentor: active people holding a valid certificate."""
-    return (User.objects.filter(is_active=True, certificates__revoked_on__isnull=True)
-            .distinct().order_by("last_name", "first_name"))
+    return (User.objects.filter(is_active=True,
+                                pk__in=Certificate.objects.valid().values("holder_id"))
+            .order_by("last_name", "first_name"))
 
 
 def review_meetings() -> QuerySet[Meeting]:

@@ -495,5 +495,7 @@ def certificate_revoke(*, certificate: Certificate, reason: str, by: User,
             holder_id=certificate.holder_id).exists():
         for membership in Membership.objects.filter(circle=circle, person_id=certificate.holder_id,
                                                     until__isnull=True):
-            membership_end(membership=membership, until=max(today, membership.since), by=by)
+            # A member until yesterday: from today the holder is no longer one.
+            membership_end(membership=membership,
+                           until=max(today - timedelta(days=1), membership.since), by=by)
     return certificate
