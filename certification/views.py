@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from circles.models import Office, User
 from contacts.models import Person
+from pipeline.agenda.models import TASK_LINE, Task
 from pipeline.models import Deal
 from tsgcrm.forms import add_service_errors
 from tsgcrm.pagination import Paginator
@@ -190,6 +191,7 @@ def _enrolment_context(request: HttpRequest, enrolment: Enrolment,
     record = can_record(user, enrolment) and enrolment.status == Enrolment.Status.ACTIVE
     kinds = evidence_kinds(is_mentor=enrolment.mentor_id == user.pk)
     deals = _project_deals(user, enrolment)
+    tasks = Task.objects.visible_to(user).filter(enrolment=enrolment).select_related(*TASK_LINE)
     context.update({
         "manage": manage, "record": record, "errors": errors or [],
         "advance": can_advance(user, enrolment) and enrolment.status == "active",
@@ -211,6 +213,8 @@ def _enrolment_context(request: HttpRequest, enrolment: Enrolment,
         "can_revoke": can_revoke(user),
         "can_propose": can_advance(user, enrolment),
         "today": timezone.localdate(),
+        "open_tasks": tasks.filter(status=Task.Status.OPEN)[:30],
+        "done_tasks": tasks.filter(status=Task.Status.DONE).order_by("-done_at")[:30],
     })
     return context
 
@@ -391,7 +395,7 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
                              ContentFile(notices.certificate_pdf(certificate)), save=False)
         Certificate.objects.filter(pk=certificate.pk, pdf="").update(pdf=certificate.pdf.name)
     return FileResponse(certificate.pdf.open("rb"), content_type="application/pdf",
-                        filename=notices.certificate_filename(certificate))
+                        as_attachment=True, filename=notices.certificate_filename(certificate))
 
 
 @login_required
@@ -417,7 +421,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def verify(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """Anyone may check a certificate by its code: the page shows the name, the title and
     the date, or that it was revoked; nothing else."""
-    form = VerifyForm(request.GET or None, initial={"code": code})
+    form = VerifyForm(request.GET or None, initial={"code": (code or "").strip().upper()})
     if code is None and form.is_valid():
         return redirect("certification:verify", code=form.cleaned_data["code"])
     certificate = None

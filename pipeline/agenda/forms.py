@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from circles.models import User
 
-from .models import CalendarFeed, NotificationPreferences, Task
+from .models import TASK_LINKS, CalendarFeed, NotificationPreferences, Task
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -22,11 +22,12 @@ class TaskForm(forms.ModelForm):
     class Meta:
         model = Task
         fields = ["title", "due_date", "due_time", "duration", "assignee", "priority",
-                  "recurrence", "notes", "person", "organisation", "deal", "circle"]
+                  "recurrence", "notes", *TASK_LINKS]
         widgets = {"due_date": DATE, "due_time": TIME,
                    "notes": forms.Textarea(attrs={"rows": 3}),
                    "person": forms.HiddenInput, "organisation": forms.HiddenInput,
-                   "deal": forms.HiddenInput, "circle": forms.HiddenInput}
+                   "deal": forms.HiddenInput, "circle": forms.HiddenInput,
+                   "enrolment": forms.HiddenInput}
 
     def __init__(self, *args, people, links: dict, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -46,7 +47,7 @@ class TaskForm(forms.ModelForm):
     @property
     def linked(self):
         """What the task is about, for the page to show (the fields are hidden)."""
-        for name in ("deal", "person", "organisation", "circle"):
+        for name in TASK_LINKS:
             value = self[name].value()
             if value:
                 obj = self.fields[name].queryset.filter(pk=value).first()

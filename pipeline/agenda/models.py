@@ -25,7 +25,9 @@ from circles.models import Circle, Office
 USER = settings.AUTH_USER_MODEL
 # What a task line shows beside the title (templates/pipeline/_task_line.html): read with
 # the task, not once per line.
-TASK_LINE = ("assignee", "deal", "person", "organisation", "circle")
+# What a task may be about (any of them), and what a task line reads with the task.
+TASK_LINKS = ("deal", "person", "organisation", "circle", "enrolment")
+TASK_LINE = ("assignee", *TASK_LINKS)
 
 
 def validate_recurrence(value: str) -> None:
@@ -111,6 +113,9 @@ class Task(models.Model):
                              related_name="tasks", on_delete=models.CASCADE)
     circle = models.ForeignKey(Circle, verbose_name=_("circle"), null=True, blank=True,
                                related_name="tasks", on_delete=models.CASCADE)
+    enrolment = models.ForeignKey("certification.Enrolment",
+                                  verbose_name=_("certification enrolment"), null=True,
+                                  blank=True, related_name="tasks", on_delete=models.CASCADE)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -7,14 +7,15 @@ import html
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from circles.models import Circle, Membership, User, visible_office_ids
 from tsgcrm.rows import url_for
 
-from .models import Task
+from .models import TASK_LINE, Task
 
 MAX_TASKS = 500
 STEPS_PER_DAY = 6
@@ -22,9 +23,10 @@ STEPS_PER_DAY = 6
 
 @dataclass
 class Item:
-    """One thing on a calendar: a task, a deal's next step or a circle meeting."""
+    """One thing on a calendar: a task, a deal's next step, a circle meeting or a
+    certification milestone (a stage due)."""
 
-    kind: str  # "task", "next_step", "meeting"
+    kind: str  # "task", "next_step", "meeting", "milestone"
     pk: int
     title: str
     day: dt.date
@@ -69,7 +71,8 @@ def _zone(user: User) -> zoneinfo.ZoneInfo:
 
 def task_item(task: Task, zone: zoneinfo.ZoneInfo, today: dt.date) -> Item:
     start = task.due_at().astimezone(zone) if task.due_time else None
-    detail = str(task.deal or task.person or task.organisation or task.circle or "")
+    detail = str(task.deal or task.person or task.organisation or task.circle
+                 or task.enrolment or "")
     return Item(kind="task", pk=task.pk, title=task.title,
                 day=start.date() if start else task.due_date, start=start,
                 minutes=task.duration, url=task.get_absolute_url(), detail=detail,
@@ -91,20 +94,49 @@ def meeting_item(meeting, zone: zoneinfo.ZoneInfo) -> Item:
                 detail=meeting.place)
 
 
+def milestone_item(progress, today: dt.date) -> Item:
+    enrolment = progress.enrolment
+    return Item(kind="milestone", pk=progress.pk,
+                title=_("%(stage)s due: %(candidate)s") % {
+                    "stage": progress.stage.display_name,
+                    "candidate": enrolment.candidate_name},
+                day=progress.due_on, start=None, minutes=None,
+                url=url_for("certification:enrolment_detail", enrolment.pk),
+                detail=enrolment.path.display_name, overdue=progress.due_on < today)
+
+
+def _milestones(viewer: User, *, start: dt.date, end: dt.date, people: list[int] | None,
+                office_id: int | None):
+    """Stages of live enrolments the viewer may see that fall due between start and end:
+    for people, those they go through or mentor."""
+    from certification.models import StageProgress
+    from certification.permissions import enrolments_visible_to
+
+    progresses = StageProgress.objects.filter(
+        enrolment__in=enrolments_visible_to(viewer).live(), completed_on__isnull=True,
+        due_on__range=(start, end), enrolment__current_stage_id=F("stage_id"))
+    if people is not None:
+        progresses = progresses.filter(Q(enrolment__user_id__in=people)
+                                       | Q(enrolment__mentor_id__in=people))
+    if office_id is not None:
+        progresses = progresses.filter(enrolment__office_id=office_id)
+    return progresses.select_related("stage", "enrolment__user", "enrolment__person",
+                                     "enrolment__path")
+
+
 def calendar_items(viewer: User, *, start: dt.date, end: dt.date,
                    people: list[int] | None = None, office_id: int | None = None,
                    statuses=(Task.Status.OPEN, Task.Status.DONE),
                    steps_per_day: int | None = STEPS_PER_DAY) -> list[Item]:
     """Everything on the calendar between start and end (inclusive), for some people or
-    for an office, as the viewer may see it, in the viewer's time zone. Four queries."""
+    for an office, as the viewer may see it, in the viewer's time zone. Five queries."""
     from circles.decisions.models import Meeting
 
     zone = _zone(viewer)
     today = timezone.now().astimezone(zone).date()
     tasks = (Task.objects.visible_to(viewer).filter(status__in=statuses,
                                                     due_date__range=(start, end))
-             .select_related("assignee", "assignee__office", "deal", "person",
-                             "organisation", "circle"))
+             .select_related(*TASK_LINE, "assignee__office"))
     deals = _deals_with_steps(viewer, start=start, end=end, people=people,
                               office_id=office_id)
     begin = dt.datetime.combine(start, dt.time(), tzinfo=zone)
@@ -128,6 +160,8 @@ def calendar_items(viewer: User, *, start: dt.date, end: dt.date,
                  .filter(rank__lte=steps_per_day))
     items += [step_item(d, today) for d in deals]
     items += [meeting_item(m, zone) for m in meetings]
+    items += [milestone_item(p, today) for p in _milestones(
+        viewer, start=start, end=end, people=people, office_id=office_id)]
     items.sort(key=lambda i: (i.day, i.start is not None, i.start or begin, i.kind, i.title))
     return items
 
@@ -168,8 +202,7 @@ def my_day(user: User) -> dict:
     week_end = today + dt.timedelta(days=6)
     tasks = list(Task.objects.filter(assignee=user, status=Task.Status.OPEN,
                                      due_date__lte=week_end)
-                 .select_related("deal", "person", "organisation", "circle",
-                                 "assignee__office")[:200])
+                 .select_related(*TASK_LINE, "assignee__office")[:200])
     steps = [step_item(d, today)
              for d in Deal.objects.filter(owner=user, status=Deal.Status.OPEN,
                                           next_step_date__lte=week_end)

@@ -18,10 +18,18 @@ from django.utils.translation import gettext as _
 
 from circles.models import User
 
-from .models import CalendarFeed, DigestSent, Notification, NotificationPreferences, Reminder, Task
+from .models import (
+    TASK_LINKS,
+    CalendarFeed,
+    DigestSent,
+    Notification,
+    NotificationPreferences,
+    Reminder,
+    Task,
+)
 
 TASK_FIELDS = ("title", "notes", "due_date", "due_time", "duration", "assignee", "priority",
-               "recurrence", "person", "organisation", "deal", "circle")
+               "recurrence", *TASK_LINKS)
 
 
 def local_today(user: User) -> dt.date:
@@ -152,8 +160,8 @@ def task_complete(*, task: Task, by: User) -> Task | None:
     successor = Task.objects.create(
         title=task.title, notes=task.notes, office=task.office, assignee=task.assignee,
         created_by=by, due_date=following, due_time=task.due_time, duration=task.duration,
-        priority=task.priority, recurrence=task.recurrence, previous=task, person=task.person,
-        organisation=task.organisation, deal=task.deal, circle=task.circle)
+        priority=task.priority, recurrence=task.recurrence, previous=task,
+        **{f"{name}_id": getattr(task, f"{name}_id") for name in TASK_LINKS})
     for notice in notices:
         remind_at = successor.due_at() - notice
         if remind_at > timezone.now():

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from certification.permissions import enrolments_visible_to
 from circles.models import Circle, Office, User, visible_office_ids
 from contacts.models import Organisation, Person
 from tsgcrm.forms import add_service_errors
@@ -48,13 +49,13 @@ def _links(user: User) -> dict:
 
     return {"deal": Deal.objects.visible_to(user), "person": Person.objects.visible_to(user),
             "organisation": Organisation.objects.visible_to(user),
-            "circle": Circle.objects.visible_to(user)}
+            "circle": Circle.objects.visible_to(user),
+            "enrolment": enrolments_visible_to(user)}
 
 
 def _get_task_for_user(request: HttpRequest, pk: int) -> Task:
     return get_object_or_404(Task.objects.visible_to(request.user)
-                             .select_related("assignee", "assignee__office", "deal", "person",
-                                             "organisation", "circle"), pk=pk)
+                             .select_related(*TASK_LINE, "assignee__office"), pk=pk)
 
 
 def _may_change(user: User, task: Task) -> bool:

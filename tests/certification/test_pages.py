@@ -1,7 +1,7 @@
 """The certification pages: who sees and does what (every view, fragments included), bad
 input kept on the form, and the public verification page showing nothing private."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -314,3 +314,41 @@ def test_the_public_verification_page_shows_name_title_and_date_only(client, men
     assert missing.status_code == 404 and "No certificate has this code" in missing.text
     form = client.get(url("verify_form"), {"code": f" {certificate.code.lower()} "})
     assert form.status_code == 302 and form.url == url("verify", certificate.code)
+
+
+# --- Tasks and the calendar ---------------------------------------------------------------------
+
+
+def test_a_task_about_an_enrolment_shows_on_its_page(client, enrolment, mentor):
+    login(client, mentor)
+    form = client.get(reverse("pipeline:task_create"), {"enrolment": enrolment.pk})
+    assert form.status_code == 200 and str(enrolment) in form.text
+    response = client.post(reverse("pipeline:task_create"), {
+        "title": "Check-in with the candidate", "due_date": date.today().isoformat(),
+        "priority": "normal", "enrolment": enrolment.pk})
+    assert response.status_code == 302
+    task = enrolment.tasks.get()
+    assert task.assignee == mentor
+    page = client.get(url("enrolment_detail", enrolment.pk)).text
+    assert "Check-in with the candidate" in page
+
+
+def test_stage_due_dates_are_milestones_on_the_calendars_of_candidate_and_mentor(
+        client, enrolment, consultant_a, mentor, colleague_a, lead_a):
+    from pipeline.agenda.selectors import calendar_items
+
+    progress = enrolment.stages.get(stage=enrolment.current_stage)
+    start, end = progress.due_on - timedelta(days=3), progress.due_on + timedelta(days=3)
+    for person in [consultant_a, mentor]:
+        items = calendar_items(person, start=start, end=end, people=[person.pk])
+        milestones = [i for i in items if i.kind == "milestone"]
+        assert [(i.day, i.url) for i in milestones] == [
+            (progress.due_on, enrolment.get_absolute_url())], person
+        assert "Basic training due" in milestones[0].title
+    office = calendar_items(lead_a, start=start, end=end, office_id=enrolment.office_id)
+    assert any(i.kind == "milestone" for i in office)
+    assert not [i for i in calendar_items(colleague_a, start=start, end=end,
+                                          people=[colleague_a.pk]) if i.kind == "milestone"]
+    response = login(client, consultant_a).get(reverse("pipeline:calendar"), {
+        "view": "month", "date": progress.due_on.isoformat()})
+    assert "cal-item--milestone" in response.text
