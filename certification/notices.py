@@ -72,7 +72,7 @@ def certificate_issue(*, certificate_id: int) -> bool:
         holder = certificate.holder
         with translation.override(holder.language or settings.LANGUAGE_CODE):
             message = EmailMessage(
-                subject=_("Your certificate: %(title)s") % {"title": certificate.title},
+                subject=_("Your certificate: %(title)s") % {"title": certificate.display_title},
                 body=render_to_string("certification/email/certificate.txt", {
                     "certificate": certificate, "site_url": settings.SITE_URL}),
                 to=[holder.email])

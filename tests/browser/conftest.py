@@ -47,3 +47,23 @@ def screenshot(page):
         return path
 
     return take
+
+
+def log_in(page, email: str, password: str | None = None) -> None:
+    """Log in as `email` (whoever was logged in before is logged out first)."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password or PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+
+
+def turn_form(row, round_: str):
+    """The form of one member's turn in one round of the meeting screen (its hidden input
+    names the round)."""
+    return row.locator(f'form.turn:has(input[name="round"][value="{round_}"])')

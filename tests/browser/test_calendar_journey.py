@@ -16,7 +16,7 @@ from pipeline.agenda.services import local_today
 from pipeline.seed import load as load_phases
 from pipeline.services import deal_create
 from pipeline.tasks import send_due_reminders
-from tests.browser.test_logbook_journey import log_in
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -19,9 +19,8 @@ from certification.models import Certificate, Enrolment, Evidence
 from circles.decisions.models import Decision
 from circles.decisions.services import meeting_create
 from circles.models import Membership, OfficerRole
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, log_in, turn_form
 from tests.factories import (
-    PASSWORD,
     UserFactory,
     certified_expert,
     experts_circle,
@@ -37,18 +36,8 @@ TITLE = "Certified sociocracy expert"
 REFLECTION = "Consent is not a vote: the circle works with every objection."
 
 
-def log_in(page, email: str) -> None:
-    page.context.clear_cookies()  # whoever was logged in before is logged out
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
 
 
-def turn_form(row, round_: str):
-    """The form of one member's turn in one round (its hidden input names the round)."""
-    return row.locator(f'form.turn:has(input[name="round"][value="{round_}"])')
 
 
 def stage_card(page, name: str):
@@ -243,7 +232,7 @@ def test_a_candidate_is_certified_by_the_experts_circle_and_gets_a_certificate(
     log_in(page, candidate.email)
     page.goto("/certification/")
     expect(page.locator(".callout--good")).to_contain_text(
-        f"You are a {TITLE} since {date_format(today, 'DATE_FORMAT')}.")
+        f"You have been a {TITLE} since {date_format(today, 'DATE_FORMAT')}.")
     expect(page.locator(".callout--good code")).to_have_text(certificate.code)
     pdf_url = f"/certification/certificates/{certificate.pk}/pdf/"
     expect(page.get_by_role("link", name="Download your certificate")).to_have_attribute(

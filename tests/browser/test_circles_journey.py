@@ -5,21 +5,16 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from circles.demo_data import DEMO_PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
 
 
 def test_a_secretary_mends_a_broken_double_link(page, screenshot):
     call_command("demo", "--quiet-logins")
-    log_in(page, "emma.taylor@tsg.example")
+    log_in(page, "emma.taylor@tsg.example", DEMO_PASSWORD)
 
     page.get_by_role("link", name="Circles").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Network chart")
@@ -64,7 +59,7 @@ def test_the_chart_reads_on_a_phone(browser, live_server):
     context = browser.new_context(base_url=live_server.url,
                                   viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
-    log_in(page, "admin@tsg.example")
+    log_in(page, "admin@tsg.example", DEMO_PASSWORD)
     page.goto("/circles/")
     expect(page.locator("svg.chart")).to_be_visible()
     # The page itself never scrolls sideways; the chart scrolls inside its own frame.

@@ -4,10 +4,11 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from circles.demo_data import DEMO_PASSWORD
 from circles.models import User
 from contacts.models import Person
 from contacts.services import person_create
-from tests.browser.test_circles_journey import log_in
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +20,7 @@ def test_a_consultant_logs_merges_imports_and_finds_contacts(page, screenshot, t
                              organisation_name="Harbour Trust",
                              data={"first_name": "Margaret", "last_name": "Thompson",
                                    "email": "m.thompson@harbour.example"})
-    log_in(page, "oliver.brown@tsg.example")
+    log_in(page, "oliver.brown@tsg.example", DEMO_PASSWORD)
 
     # Quick add from any page: the duplicate warning shows while typing.
     page.get_by_role("link", name="+ Prospect").click()

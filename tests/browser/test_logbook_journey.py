@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from circles.decisions.models import ConsentAnswer, Decision, Meeting
 from circles.models import OfficerRole
-from tests.browser.conftest import SCREENSHOTS
-from tests.factories import PASSWORD, CircleFactory, UserFactory, give_role, join, top_circle
+from tests.browser.conftest import SCREENSHOTS, log_in, turn_form
+from tests.factories import CircleFactory, UserFactory, give_role, join, top_circle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,17 +22,8 @@ TITLE = "Meetings on Wednesdays"
 ARGUMENT = "Tuesdays clash with our client workshops."
 
 
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
 
 
-def turn_form(row, round_: str):
-    """The form of one member's turn in one round (its hidden input names the round)."""
-    return row.locator(f'form.turn:has(input[name="round"][value="{round_}"])')
 
 
 def test_a_secretary_runs_a_meeting_from_attendance_to_minutes(

@@ -2,10 +2,11 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from circles.demo_data import DEMO_PASSWORD
 from circles.models import User
 from contacts.services import person_create
 from pipeline.models import Deal
-from tests.browser.test_circles_journey import log_in
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +17,7 @@ def test_a_consultant_takes_a_deal_from_contact_to_delivery(page, screenshot):
     person = person_create(office=oliver.office, by=oliver,
                            data={"first_name": "Grace", "last_name": "Hopper",
                                  "email": "grace@navy.example"})
-    log_in(page, "oliver.brown@tsg.example")
+    log_in(page, "oliver.brown@tsg.example", DEMO_PASSWORD)
 
     # From the contact, open a deal.
     page.goto(person.get_absolute_url())

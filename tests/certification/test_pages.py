@@ -126,7 +126,7 @@ def test_my_path_and_my_mentees(client, enrolment, consultant_a, mentor):
     assert "Basic training days attended" in response.text
     response = login(client, mentor).get(url("overview"))
     assert "My mentees" in response.text and consultant_a.get_full_name() in response.text
-    assert "You are a Certified sociocracy expert" in response.text
+    assert "You have been a Certified sociocracy expert" in response.text
 
 
 def test_the_registry_lists_valid_certificates_by_office_and_language(client, mentor,
