@@ -173,8 +173,10 @@ def build_demo_certification() -> dict[str, int]:
         enrolment = services.enrol(path=path, office=candidate.office, user=candidate,
                                    mentor=mentor, by=mentor)
         if position > 1:
+            before = enrolment.version.stages.filter(position__lt=position)
+            walked = sum(stage.expected_days or 0 for stage in before)
             _history(enrolment, mentor, stage_count=position - 1,
-                     started_days_ago=200 * position, mentor=mentor)
+                     started_days_ago=walked + 40 * position, mentor=mentor)
         _record_some(enrolment, mentor, share)
         if email == "helene.dupont@tsg.example":
             services.stage_advance(enrolment=enrolment, by=mentor)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import OFFICE_LANGUAGES, Office, User
+from tsgcrm.forms import DATE
 
 from .models import Enrolment, Evidence, Path
 from .services import SELF_RECORDED
@@ -22,7 +23,7 @@ class EnrolForm(forms.Form):
                                     required=False,
                                     help_text=_("A certified expert. You can choose later."))
     started_on = forms.DateField(label=_("Start date"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=DATE)
     notes = forms.CharField(label=_("Notes"), required=False, max_length=5000,
                             widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -44,7 +45,7 @@ class EvidenceForm(forms.ModelForm):
     class Meta:
         model = Evidence
         fields = ["kind", "occurred_on", "quantity", "title", "text", "deal", "document"]
-        widgets = {"occurred_on": forms.DateInput(attrs={"type": "date"}),
+        widgets = {"occurred_on": DATE,
                    "text": forms.Textarea(attrs={"rows": 4}),
                    "quantity": forms.NumberInput(attrs={"step": "0.5", "min": "0.5"})}
         labels = {"text": _("Text or notes")}
@@ -81,7 +82,7 @@ class MentorForm(forms.Form):
 
 
 class DueDateForm(forms.Form):
-    due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(label=_("Due on"), widget=DATE)
 
 
 class ReviewForm(forms.Form):

@@ -103,9 +103,14 @@ def experts_circle() -> Circle:
 
 
 def network_path():
-    """The certification path seeded by the migration."""
-    from certification.models import Path
+    """The certification path seeded by the migration (seeded again when a transactional
+    test before emptied the tables)."""
+    from django.apps import apps
 
+    from certification.models import Path
+    from certification.seed import load
+
+    load(apps)
     return Path.objects.get(name="Certified sociocracy expert")
 
 

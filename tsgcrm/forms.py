@@ -2,6 +2,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 
+# Browsers read a date or time field's value in ISO whatever the language of the page.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
 
 class FormRenderer(TemplatesSetting):
     """Every form renders through templates/forms/form.html: label, field, error, help."""

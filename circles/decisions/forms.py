@@ -3,10 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from circles.models import Circle, User
 from circles.selectors import circle_members
+from tsgcrm.forms import DATE
 
 from .models import AgendaItem, ConsentAnswer, Election, Meeting, Round
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class MeetingForm(forms.ModelForm):

@@ -2,11 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import User
+from tsgcrm.forms import DATE, TIME
 
 from .models import TASK_LINKS, CalendarFeed, NotificationPreferences, Task
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 REMIND_BEFORE = [("", _("No reminder")), ("0", _("At the due time")),
                  ("15", _("15 minutes before")), ("60", _("1 hour before")),
