@@ -325,3 +325,11 @@ from .agenda.models import (  # noqa: E402, F401
     Reminder,
     Task,
 )
+
+# Exchange rates and report runs live in pipeline/reports/; their models belong to this app.
+from .reports.models import (  # noqa: E402, F401
+    ExchangeRate,
+    ReportDelivery,
+    ReportRun,
+    ReportSubscription,
+)

@@ -1,8 +1,10 @@
 """Celery tasks of the pipeline: ids in, one service call, no business logic here."""
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from .agenda import services
+from .reports import services as reports
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
@@ -15,3 +17,20 @@ def send_due_reminders() -> int:
 def send_follow_up_digests() -> int:
     """Every quarter of an hour (beat): each consultant's daily digest, at their hour."""
     return services.digests_send()
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def render_report(run_id: int) -> bool:
+    """On the `reports` queue (its own worker, with a memory limit per process): make a
+    report's PDF and tell whoever asked for it."""
+    try:
+        return reports.report_render(run_id=run_id)
+    except SoftTimeLimitExceeded:
+        reports.report_failed(run_id=run_id, error="The report took too long to make.")
+        return False
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def send_report_subscriptions() -> int:
+    """Daily (beat): weekly and monthly reports to their subscribers, once per period."""
+    return reports.deliveries_send()

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .agenda import views as agenda
+from .reports import views as reports
 
 app_name = "pipeline"
 
@@ -36,4 +37,14 @@ urlpatterns = [
          name="notification_snooze"),
     path("settings/notifications/", agenda.notification_settings,
          name="notification_settings"),
+    # Reports.
+    path("reports/", reports.office_report_view, name="report"),
+    path("reports/network/", reports.network_report_view, name="network_report"),
+    path("reports/<str:kind>/csv/<str:table>/", reports.report_csv, name="report_csv"),
+    path("reports/<str:kind>/pdf/", reports.report_pdf_request, name="report_pdf"),
+    path("reports/runs/<int:pk>/", reports.report_run, name="report_run"),
+    path("reports/runs/<int:pk>/pdf/", reports.report_download, name="report_download"),
+    path("reports/subscriptions/", reports.subscription_add, name="report_subscribe"),
+    path("reports/subscriptions/<int:pk>/delete/", reports.subscription_delete,
+         name="report_unsubscribe"),
 ]

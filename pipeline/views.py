@@ -29,6 +29,7 @@ from .forms import (
     ObjectionForm,
 )
 from .models import Deal, Phase, Routine, RoutineCheck
+from .reports.forms import DrillForm, apply_drill
 from .selectors import (
     CARDS_PER_PAGE,
     CardWriter,
@@ -144,6 +145,10 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
 def _deal_list_queryset(request: HttpRequest):
     form, data = _filters(request, DealListFilterForm)
     deals = apply_filters(Deal.objects.visible_to(request.user), data)
+    drill = DrillForm(request.GET or None)
+    if drill.is_valid():
+        deals = apply_drill(deals, drill.cleaned_data)
+    form.drill = drill
     return form, deals.order_by(*LIST_SORTS.get(data.get("sort") or "-created",
                                                 LIST_SORTS["-created"]))
 
@@ -159,7 +164,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "pipeline/deal_list.html",
                   {"form": form, "page": page, "rows_html": rows_html,
-                   "query": query.urlencode()})
+                   "query": query.urlencode(), "drill": form.drill})
 
 
 @login_required

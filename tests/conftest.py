@@ -104,7 +104,7 @@ def worker_processes(transactional_db, tmp_path):
     outbox = tmp_path / "outbox"
     outbox.mkdir()
 
-    def start(count: int) -> Path:
+    def start(count: int, queues: str = "celery,reports") -> Path:
         db = connection.settings_dict
         env = {**os.environ,
                "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
@@ -115,6 +115,7 @@ def worker_processes(transactional_db, tmp_path):
         for n in range(count):
             processes.append(subprocess.Popen(  # noqa: S603 - our celery, fixed arguments
                 [celery, "-A", "tsgcrm", "worker", "--pool=solo", "--loglevel=WARNING",
+                 "-Q", queues,
                  f"--hostname=test{n}@%h", "--without-gossip", "--without-mingle"],
                 env=env, stdout=subprocess.DEVNULL,
                 stderr=(tmp_path / f"worker{n}.log").open("w")))

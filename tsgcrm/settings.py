@@ -251,6 +251,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Report PDFs run on their own queue, served by a worker with a memory limit per process.
+CELERY_TASK_ROUTES = {"pipeline.tasks.render_report": {"queue": "reports"}}
 # Synced into django-celery-beat's tables at beat start; admins can then tune them.
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
@@ -268,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
     "decision-review-reminders": {
         "task": "circles.decisions.tasks.send_review_reminders",
         "schedule": crontab(hour=6, minute=30),
+    },
+    "report-subscriptions": {
+        "task": "pipeline.tasks.send_report_subscriptions",
+        "schedule": crontab(hour=7, minute=5),
     },
     "certification-reminders": {
         "task": "certification.tasks.send_certification_reminders",

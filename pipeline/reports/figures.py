@@ -1,0 +1,407 @@
+"""The figures of a pipeline report, each computed by an aggregate query in the database
+(a fixed number of queries whatever the number of deals), then put in order here.
+
+Definitions (the report says them too):
+- the period runs from `start` to `end`, both included, in the office's time zone;
+- funnel: the open deals in each phase at the end of the period (count and value), the
+  deals that entered it and left it during the period (a move out, or closed as lost or
+  no deal while in it);
+- conversion from a phase to the next: of the deals that entered the phase during the
+  period, the share that went further (up to today);
+- time in phase: stays that ended during the period, from entering the phase to leaving it;
+- closed: deals won, lost or ended without a deal during the period, with lost reasons;
+- forecast: today's open deals, value × probability (the deal's, or its phase's), by
+  expected close month;
+- lead sources: deals created during the period by their contact's lead source, and how
+  many of them are won;
+- activity: interactions recorded, tasks done and deals moved during the period, per person;
+- overdue: open deals whose next step date has passed (today).
+Money is summed per currency in the database and converted at the stored rates; a
+currency without a rate is reported, never converted with a guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circles.models import Office, User
+from contacts.models import LeadSource
+
+from ..agenda.models import Task
+from ..models import Deal, Interaction, LostReason, Objection, Phase, PhaseMove
+from .models import ExchangeRate
+
+ZERO = Decimal(0)
+
+
+class ReportError(ValueError):
+    """A report that cannot be computed as asked (its message says why)."""
+
+
+@dataclass
+class Money:
+    """Sums per currency, converted into one currency at stored rates."""
+
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    total: Decimal | None = ZERO
+    missing: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.amounts)
+
+
+class Converter:
+    def __init__(self, currency: str, on: dt.date) -> None:
+        self.currency = currency
+        self.rates = ExchangeRate.latest(on)
+        self.missing: set[str] = set()
+
+    def money(self, amounts: dict[str, Decimal]) -> Money:
+        total = ZERO
+        missing = set()
+        for currency, amount in amounts.items():
+            converted = self.convert(amount, currency)
+            if converted is None:
+                missing.add(currency)
+            else:
+                total += converted
+        self.missing |= missing
+        return Money(amounts=dict(amounts), total=None if missing else total.quantize(
+            Decimal("0.01")), missing=missing)
+
+    def convert(self, amount: Decimal, currency: str) -> Decimal | None:
+        if currency == self.currency:
+            return amount
+        source, target = self.rates.get(currency), self.rates.get(self.currency)
+        if self.currency == "EUR":
+            target = Decimal(1)
+        if currency == "EUR":
+            source = Decimal(1)
+        if source is None or target is None:
+            return None
+        return amount * source / target
+
+
+@dataclass
+class PhaseRow:
+    phase: Phase
+    open_count: int = 0
+    open_value: Money = field(default_factory=Money)
+    entered: int = 0
+    left: int = 0
+    cohort: int = 0
+    went_further: int = 0
+    stays: int = 0
+    average_days: float | None = None
+    median_days: float | None = None
+
+    @property
+    def conversion(self) -> float | None:
+        return round(100 * self.went_further / self.cohort, 1) if self.cohort else None
+
+
+@dataclass
+class Report:
+    offices: list[Office]
+    start: dt.date
+    end: dt.date
+    currency: str
+    phases: list[PhaseRow]
+    closed: dict[str, dict]
+    lost_reasons: list[tuple[str, int]]
+    forecast: list[tuple[str, Money]]  # ("YYYY-MM" | "late" | "none", weighted value)
+    sources: list[tuple[str, str, int, int]]
+    objections: list[tuple[str, dict[str, int], int]]
+    activity: list[dict]
+    overdue: list[tuple[User, int]]
+    missing_rates: set[str]
+
+    @property
+    def open_total(self) -> int:
+        return sum(r.open_count for r in self.phases)
+
+    @property
+    def overdue_total(self) -> int:
+        return sum(n for _user, n in self.overdue)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (any(r.open_count or r.entered or r.left for r in self.phases)
+                    or any(c["count"] for c in self.closed.values()))
+
+    @property
+    def max_open(self) -> int:
+        return max([r.open_count for r in self.phases] + [1])
+
+
+def period_bounds(start: dt.date, end: dt.date, zone: str) -> tuple[dt.datetime, dt.datetime]:
+    if end < start:
+        raise ReportError(_("The period ends before it starts."))
+    tz = zoneinfo.ZoneInfo(zone)
+    return (dt.datetime.combine(start, dt.time(), tzinfo=tz),
+            dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz))
+
+
+def _money_by(rows, key: str, converter: Converter) -> dict:
+    sums: dict = defaultdict(dict)
+    for row in rows:
+        sums[row[key]][row["currency"]] = row["total"] or ZERO
+    return {k: converter.money(v) for k, v in sums.items()}
+
+
+def _stays_sql(office_ids: list[int], begin: dt.datetime, finish: dt.datetime):
+    """Per phase: how many stays ended in the period, their average and median length in
+    days (window functions: portable between PostgreSQL and SQLite)."""
+    if connection.vendor == "postgresql":
+        days = "EXTRACT(EPOCH FROM (left_at - moved_at)) / 86400.0"
+    else:
+        days = "(julianday(left_at) - julianday(moved_at))"
+    placeholders = ", ".join(["%s"] * len(office_ids))
+    move, deal = PhaseMove._meta.db_table, Deal._meta.db_table
+    sql = f"""
+        WITH stays AS (
+            SELECT m.to_phase_id AS phase_id, m.moved_at,
+                   LEAD(m.moved_at) OVER (PARTITION BY m.deal_id ORDER BY m.moved_at, m.id)
+                       AS left_at
+            FROM {move} m JOIN {deal} d ON d.id = m.deal_id
+            WHERE d.office_id IN ({placeholders}) AND m.moved_at < %s
+        ), lengths AS (
+            SELECT phase_id, {days} AS days FROM stays
+            WHERE left_at >= %s AND left_at < %s
+        ), ranked AS (
+            SELECT phase_id, days,
+                   ROW_NUMBER() OVER (PARTITION BY phase_id ORDER BY days) AS n,
+                   COUNT(*) OVER (PARTITION BY phase_id) AS total
+            FROM lengths
+        )
+        SELECT phase_id, MAX(total), AVG(days),
+               AVG(CASE WHEN n IN ((total + 1) / 2, (total + 2) / 2) THEN days END)
+        FROM ranked GROUP BY phase_id
+    """  # noqa: S608 - table names from the models, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*office_ids, finish, begin, finish])
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
+                  currency: str | None = None, zone: str | None = None,
+                  today: dt.date | None = None) -> Report:
+    """The pipeline report of `offices` (an office and its sub-offices) for a period."""
+    if not offices:
+        raise ReportError(_("Choose an office."))
+    zone = zone or offices[0].time_zone
+    currency = currency or offices[0].currency
+    begin, finish = period_bounds(start, end, zone)
+    today = today or timezone.localdate()
+    ids = [o.pk for o in offices]
+    converter = Converter(currency, min(end, today))
+    deals = Deal.objects.filter(office_id__in=ids)
+    phases = list(Phase.objects.order_by("number"))
+    rows = {p.pk: PhaseRow(phase=p) for p in phases}
+
+    # Funnel: open deals per phase at the end of the period.
+    if finish >= timezone.now():
+        open_rows = (deals.filter(status=Deal.Status.OPEN)
+                     .values("currency", at_phase=F("phase_id"))
+                     .annotate(n=Count("pk"), total=Sum("value")).order_by())
+    else:
+        from django.db.models import OuterRef, Subquery
+
+        phase_then = (PhaseMove.objects.filter(deal=OuterRef("pk"), moved_at__lt=finish)
+                      .order_by("-moved_at", "-pk").values("to_phase_id")[:1])
+        open_rows = (deals.filter(created_at__lt=finish)
+                     .exclude(closed_at__lt=finish)
+                     .annotate(phase_then=Subquery(phase_then))
+                     .exclude(phase_then__isnull=True)
+                     .values("currency", at_phase=F("phase_then"))
+                     .annotate(n=Count("pk"), total=Sum("value")).order_by())
+    money: dict = defaultdict(dict)
+    for row in open_rows:
+        rows[row["at_phase"]].open_count += row["n"]
+        money[row["at_phase"]][row["currency"]] = row["total"] or ZERO
+    for phase_id, amounts in money.items():
+        rows[phase_id].open_value = converter.money(amounts)
+
+    moves = PhaseMove.objects.filter(deal__office_id__in=ids, moved_at__gte=begin,
+                                     moved_at__lt=finish)
+    for row in moves.values("to_phase_id").annotate(n=Count("pk")).order_by():
+        rows[row["to_phase_id"]].entered = row["n"]
+    for row in (moves.filter(from_phase__isnull=False).values("from_phase_id")
+                .annotate(n=Count("pk")).order_by()):
+        rows[row["from_phase_id"]].left += row["n"]
+    closed = deals.filter(closed_at__gte=begin, closed_at__lt=finish)
+    for row in (closed.filter(status__in=[Deal.Status.LOST, Deal.Status.NO_DEAL])
+                .values("phase_id").annotate(n=Count("pk")).order_by()):
+        rows[row["phase_id"]].left += row["n"]
+
+    # Conversion: of the deals that entered a phase in the period, those that went further.
+    from django.db.models import Exists, OuterRef
+
+    further = PhaseMove.objects.filter(deal=OuterRef("deal_id"),
+                                       to_phase__number__gt=OuterRef("to_phase__number"))
+    for row in (moves.values("to_phase_id")
+                .annotate(n=Count("deal_id", distinct=True),
+                          on=Count("deal_id", distinct=True, filter=Q(Exists(further))))
+                .order_by()):
+        rows[row["to_phase_id"]].cohort = row["n"]
+        rows[row["to_phase_id"]].went_further = row["on"]
+
+    for phase_id, (stays, average, median) in _stays_sql(ids, begin, finish).items():
+        rows[phase_id].stays = stays
+        rows[phase_id].average_days = round(float(average), 1)
+        rows[phase_id].median_days = round(float(median), 1)
+
+    # Won, lost, no deal; lost reasons.
+    closed_rows = list(closed.values("status", "currency")
+                       .annotate(n=Count("pk"), total=Sum("value")).order_by())
+    outcome: dict[str, dict] = {s: {"count": 0, "money": {}} for s in (
+        Deal.Status.WON, Deal.Status.LOST, Deal.Status.NO_DEAL)}
+    for row in closed_rows:
+        outcome[row["status"]]["count"] += row["n"]
+        outcome[row["status"]]["money"][row["currency"]] = row["total"] or ZERO
+    for state in outcome.values():
+        state["value"] = converter.money(state.pop("money"))
+    reasons = {r.pk: str(r) for r in LostReason.objects.all()}
+    lost_reasons = [(reasons.get(row["lost_reason_id"], _("No reason given")), row["n"])
+                    for row in closed.filter(status=Deal.Status.LOST).values("lost_reason_id")
+                    .annotate(n=Count("pk")).order_by("-n")]
+
+    # Weighted forecast of today's open deals by expected close month.
+    weighted = ExpressionWrapper(
+        F("value") * Coalesce("probability", "phase__default_probability") / Value(100),
+        output_field=DecimalField(max_digits=16, decimal_places=4))
+    this_month = today.replace(day=1)
+    forecast_rows = (deals.filter(status=Deal.Status.OPEN)
+                     .values("currency", month=TruncMonth("expected_close"))
+                     .annotate(total=Sum(weighted)).order_by())
+    buckets: dict = defaultdict(dict)
+    for row in forecast_rows:
+        month = row["month"]
+        key = ("none" if month is None else "late" if month < this_month
+               else month.strftime("%Y-%m"))
+        buckets[key][row["currency"]] = buckets[key].get(row["currency"], ZERO) + (
+            row["total"] or ZERO)
+    months = sorted(k for k in buckets if k not in ("none", "late"))
+    forecast = [(k, converter.money(buckets[k])) for k in (
+        (["late"] if "late" in buckets else []) + months
+        + (["none"] if "none" in buckets else []))]
+
+    # Lead sources of the deals created in the period, and how many are won.
+    labels = dict(LeadSource.choices)
+    sources = [(row["source"] or "", str(labels.get(row["source"], _("Unknown"))), row["n"],
+                row["won"])
+               for row in deals.filter(created_at__gte=begin, created_at__lt=finish)
+               .values(source=F("person__lead_source"))
+               .annotate(n=Count("pk"), won=Count("pk", filter=Q(status=Deal.Status.WON)))
+               .order_by("-n")]
+
+    # Objections raised in the period, by category and outcome.
+    objection_rows = (Objection.objects.filter(deal__office_id__in=ids, created_at__gte=begin,
+                                               created_at__lt=finish)
+                      .values("category", "outcome").annotate(n=Count("pk")).order_by())
+    by_category: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in objection_rows:
+        by_category[row["category"]][row["outcome"]] = row["n"]
+    categories = dict(Objection.Category.choices)
+    objections = [(str(categories[c]), counts, sum(counts.values()))
+                  for c, counts in sorted(by_category.items())]
+
+    # Activity per person.
+    people: dict[int, dict] = defaultdict(lambda: {"interactions": 0, "tasks": 0, "moves": 0})
+    for row in (Interaction.objects.filter(office_id__in=ids, happened_at__gte=begin,
+                                           happened_at__lt=finish, created_by__isnull=False)
+                .values("created_by_id").annotate(n=Count("pk")).order_by()):
+        people[row["created_by_id"]]["interactions"] = row["n"]
+    for row in (Task.objects.filter(office_id__in=ids, status=Task.Status.DONE,
+                                    done_at__gte=begin, done_at__lt=finish)
+                .values("assignee_id").annotate(n=Count("pk")).order_by()):
+        people[row["assignee_id"]]["tasks"] = row["n"]
+    for row in (moves.filter(from_phase__isnull=False, moved_by__isnull=False)
+                .values("moved_by_id").annotate(n=Count("pk")).order_by()):
+        people[row["moved_by_id"]]["moves"] = row["n"]
+    overdue_rows = dict(deals.filter(status=Deal.Status.OPEN, next_step_date__lt=today)
+                        .values_list("owner_id").annotate(n=Count("pk")).order_by())
+    users = {u.pk: u for u in User.objects.filter(pk__in=set(people) | set(overdue_rows))}
+    activity = sorted(({"person": users[pk], **counts} for pk, counts in people.items()
+                       if pk in users), key=lambda r: str(r["person"]))
+    overdue = sorted(((users[pk], n) for pk, n in overdue_rows.items() if pk in users),
+                     key=lambda r: -r[1])
+
+    return Report(offices=offices, start=start, end=end, currency=currency,
+                  phases=[rows[p.pk] for p in phases], closed=outcome,
+                  lost_reasons=lost_reasons, forecast=forecast, sources=sources,
+                  objections=objections, activity=activity, overdue=overdue,
+                  missing_rates=converter.missing)
+
+
+@dataclass
+class NetworkRow:
+    office: Office
+    open_count: int
+    open_value: Money
+    weighted: Money
+    won_count: int
+    won_value: Money
+    lost_count: int
+    no_deal_count: int
+    entered: int
+
+    @property
+    def win_rate(self) -> float | None:
+        closed = self.won_count + self.lost_count + self.no_deal_count
+        return round(100 * self.won_count / closed, 1) if closed else None
+
+
+def network_report(*, offices: list[Office], start: dt.date, end: dt.date, currency: str,
+                   zone: str, today: dt.date | None = None) -> tuple[list[NetworkRow], set]:
+    """The main figures side by side for each national office (with its sub-offices), in
+    one currency at the stored rates. Four queries whatever the number of offices."""
+    begin, finish = period_bounds(start, end, zone)
+    today = today or timezone.localdate()
+    converter = Converter(currency, min(end, today))
+    national = {o.pk: (o.parent_id or o.pk) for o in offices}
+    ids = list(national)
+    deals = Deal.objects.filter(office_id__in=ids)
+    weighted = ExpressionWrapper(
+        F("value") * Coalesce("probability", "phase__default_probability") / Value(100),
+        output_field=DecimalField(max_digits=16, decimal_places=4))
+    figures: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(
+        lambda: ZERO)))
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in (deals.filter(status=Deal.Status.OPEN).values("office_id", "currency")
+                .annotate(n=Count("pk"), total=Sum("value"), weighted=Sum(weighted))
+                .order_by()):
+        top = national[row["office_id"]]
+        counts[top]["open"] += row["n"]
+        figures[top]["open"][row["currency"]] += row["total"] or ZERO
+        figures[top]["weighted"][row["currency"]] += row["weighted"] or ZERO
+    for row in (deals.filter(closed_at__gte=begin, closed_at__lt=finish)
+                .values("office_id", "status", "currency")
+                .annotate(n=Count("pk"), total=Sum("value")).order_by()):
+        top = national[row["office_id"]]
+        counts[top][row["status"]] += row["n"]
+        if row["status"] == Deal.Status.WON:
+            figures[top]["won"][row["currency"]] += row["total"] or ZERO
+    for row in (PhaseMove.objects.filter(deal__office_id__in=ids, moved_at__gte=begin,
+                                         moved_at__lt=finish, from_phase__isnull=True)
+                .values("deal__office_id").annotate(n=Count("pk")).order_by()):
+        counts[national[row["deal__office_id"]]]["entered"] += row["n"]
+    rows = []
+    for office in sorted((o for o in offices if o.parent_id is None), key=lambda o: o.name):
+        f, c = figures[office.pk], counts[office.pk]
+        rows.append(NetworkRow(
+            office=office, open_count=c["open"], open_value=converter.money(dict(f["open"])),
+            weighted=converter.money(dict(f["weighted"])), won_count=c[Deal.Status.WON],
+            won_value=converter.money(dict(f["won"])), lost_count=c[Deal.Status.LOST],
+            no_deal_count=c[Deal.Status.NO_DEAL], entered=c["entered"]))
+    return rows, converter.missing

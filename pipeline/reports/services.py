@@ -1,0 +1,180 @@
+"""Report PDFs: asked for on the page, made by a worker on the `reports` queue, kept for
+download; weekly and monthly deliveries to subscribers, once per period."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from circles.models import Office, User
+
+from .charts import network_charts, office_charts
+from .figures import ReportError, network_report, office_report
+from .models import ReportDelivery, ReportRun, ReportSubscription
+
+# A PDF made this recently is handed out again for the same report.
+FRESH_FOR = dt.timedelta(hours=1)
+# A run still "being made" after this long was left by a worker that died.
+STALE_AFTER = dt.timedelta(minutes=3)
+
+
+def office_scope(office: Office) -> list[Office]:
+    """An office with its sub-offices (a report of a national office covers them)."""
+    return [office, *office.sub_offices.filter(active=True).order_by("name")]
+
+
+def report_context(run: ReportRun) -> dict:
+    """What the report template needs, for the page and the PDF alike."""
+    if run.kind == ReportRun.Kind.NETWORK:
+        offices = list(Office.objects.filter(active=True))
+        rows, missing = network_report(offices=offices, start=run.start, end=run.end,
+                                       currency=run.currency, zone=settings.TIME_ZONE)
+        return {"kind": "network", "rows": rows, "missing_rates": missing,
+                "start": run.start, "end": run.end, "currency": run.currency,
+                "charts": network_charts(rows, run.currency)}
+    report = office_report(offices=office_scope(run.office), start=run.start, end=run.end,
+                           currency=run.currency)
+    return {"kind": "office", "report": report, "office": run.office, "start": run.start,
+            "end": run.end, "currency": run.currency, "missing_rates": report.missing_rates,
+            "charts": office_charts(report)}
+
+
+@transaction.atomic
+def report_request(*, user: User, kind: str, office: Office | None, start: dt.date,
+                   end: dt.date, currency: str) -> ReportRun:
+    """The PDF of a report: a fresh identical one if there is one, else a new run queued
+    for the reports worker."""
+    if end < start:
+        raise ValidationError({"end": _("The period ends before it starts.")})
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    key = ReportRun.key_for(kind=kind, office=office.pk if office else None, start=start,
+                            end=end, currency=currency, language=language)
+    existing = (ReportRun.objects.select_for_update()
+                .filter(key=key, created_at__gte=timezone.now() - FRESH_FOR)
+                .exclude(status=ReportRun.Status.FAILED).order_by("-created_at").first())
+    if existing is not None:
+        return existing
+    run = ReportRun.objects.create(kind=kind, office=office, start=start, end=end,
+                                   currency=currency, language=language, key=key,
+                                   requested_by=user)
+    from ..tasks import render_report
+
+    transaction.on_commit(lambda: render_report.delay(run.pk))
+    return run
+
+
+def _progress(run: ReportRun, value: int, status: str = ReportRun.Status.RUNNING) -> None:
+    ReportRun.objects.filter(pk=run.pk).update(progress=value, status=status)
+
+
+def report_pdf(run: ReportRun) -> bytes:
+    from weasyprint import HTML
+
+    with translation.override(run.language):
+        context = report_context(run)
+        _progress(run, 50)
+        html = render_to_string("pipeline/report_pdf.html", {**context, "run": run})
+    _progress(run, 70)
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def report_render(*, run_id: int) -> bool:
+    """Make the PDF of a queued run and tell whoever asked for it. A run already made (or
+    being made by another worker) is left alone."""
+    # Queued, or left running by a worker that died (the task is then delivered again).
+    stale = timezone.now() - STALE_AFTER
+    claimed = ReportRun.objects.filter(
+        Q(status=ReportRun.Status.QUEUED)
+        | Q(status=ReportRun.Status.RUNNING, created_at__lt=stale), pk=run_id).update(
+        status=ReportRun.Status.RUNNING, progress=10)
+    if not claimed:
+        return False
+    run = ReportRun.objects.select_related("office", "requested_by").get(pk=run_id)
+    try:
+        pdf = report_pdf(run)
+    except ReportError as error:
+        report_failed(run_id=run.pk, error=str(error))
+        return False
+    run.pdf.save(run.filename, ContentFile(pdf), save=False)
+    run.status, run.progress, run.finished_at = ReportRun.Status.DONE, 100, timezone.now()
+    run.save(update_fields=["pdf", "status", "progress", "finished_at"])
+    user = run.requested_by
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        EmailMessage(subject=_("Your report is ready: %(report)s") % {"report": run},
+                     body=render_to_string("pipeline/email/report_ready.txt", {
+                         "run": run, "person": user,
+                         "url": settings.SITE_URL + reverse("pipeline:report_download",
+                                                            args=[run.pk])}),
+                     to=[user.email]).send()
+    return True
+
+
+def report_failed(*, run_id: int, error: str) -> None:
+    ReportRun.objects.filter(pk=run_id).exclude(status=ReportRun.Status.DONE).update(
+        status=ReportRun.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+
+
+def subscription_save(*, user: User, office: Office, frequency: str) -> ReportSubscription:
+    if frequency not in ReportSubscription.Frequency.values:
+        raise ValidationError({"frequency": _("Choose every week or every month.")})
+    subscription, _created = ReportSubscription.objects.get_or_create(
+        user=user, office=office, frequency=frequency)
+    return subscription
+
+
+def deliveries_send(today: dt.date | None = None) -> int:
+    """Each subscription's report for its last complete period, once: the delivery row
+    (unique per subscription and period) is inserted with the email in one transaction."""
+    today = today or timezone.localdate()
+    sent = 0
+    for subscription in ReportSubscription.objects.select_related("user", "office").filter(
+            user__is_active=True):
+        start, end = subscription.last_period(today)
+        if ReportDelivery.objects.filter(subscription=subscription, period_end=end).exists():
+            continue
+        user = subscription.user
+        if not Office.objects.visible_to(user).filter(pk=subscription.office_id).exists():
+            continue  # no longer theirs to see
+        try:
+            with transaction.atomic():
+                delivery = ReportDelivery.objects.create(subscription=subscription,
+                                                         period_end=end)
+                run = ReportRun(kind=ReportRun.Kind.OFFICE, office=subscription.office,
+                                start=start, end=end, currency=subscription.office.currency,
+                                language=user.language or settings.LANGUAGE_CODE,
+                                requested_by=user, status=ReportRun.Status.RUNNING)
+                run.key = ReportRun.key_for(kind=run.kind, office=run.office_id, start=start,
+                                            end=end, currency=run.currency,
+                                            language=run.language)
+                run.save()
+                pdf = report_pdf(run)
+                run.pdf.save(run.filename, ContentFile(pdf), save=False)
+                run.status, run.progress, run.finished_at = (ReportRun.Status.DONE, 100,
+                                                             timezone.now())
+                run.save(update_fields=["pdf", "status", "progress", "finished_at"])
+                with translation.override(run.language):
+                    message = EmailMessage(
+                        subject=_("Pipeline report of %(office)s, %(start)s – %(end)s")
+                        % {"office": subscription.office, "start": start, "end": end},
+                        body=render_to_string("pipeline/email/report_subscription.txt", {
+                            "subscription": subscription, "run": run, "person": user,
+                            "site_url": settings.SITE_URL}),
+                        to=[user.email])
+                    message.attach(run.filename, pdf, "application/pdf")
+                    message.send()
+                delivery.run, delivery.sent_at = run, timezone.now()
+                delivery.save(update_fields=["run", "sent_at"])
+        except IntegrityError:
+            continue  # another process sent it
+        sent += 1
+    return sent
