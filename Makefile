@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # The cache gets a Redis database of its own in tests: each test starts with it empty.
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install demo messages lint clean bench bench-pipeline
+.PHONY: run test install demo messages lint clean bench bench-pipeline bench-reports
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,3 +67,7 @@ bench: $(VENV)/.installed
 bench-pipeline: $(VENV)/.installed
 	-createdb -h 127.0.0.1 -U postgres tsgcrm_bench 2>/dev/null
 	$(BENCH_ENV) $(PY) scripts/bench_pipeline.py
+
+bench-reports: $(VENV)/.installed
+	-createdb -h 127.0.0.1 -U postgres tsgcrm_bench 2>/dev/null
+	$(BENCH_ENV) $(PY) scripts/bench_reports.py

@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import (
     CalendarFeed,
     Deal,
+    ExchangeRate,
     Interaction,
     LostReason,
     NotificationPreferences,
@@ -13,6 +14,8 @@ from .models import (
     Phase,
     PhaseMove,
     Reminder,
+    ReportRun,
+    ReportSubscription,
     Routine,
     Task,
 )
@@ -131,3 +134,28 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 class NotificationPreferencesAdmin(admin.ModelAdmin):
     list_display = ["user", "reminder_email", "reminder_app", "digest", "digest_hour"]
     raw_id_fields = ["user"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "in_euros", "valid_from"]
+    list_filter = ["currency"]
+    date_hierarchy = "valid_from"
+
+
+@admin.register(ReportSubscription)
+class ReportSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["user", "office", "frequency", "created_at"]
+    list_filter = ["frequency", "office"]
+
+
+@admin.register(ReportRun)
+class ReportRunAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "office", "requested_by", "status", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made from the report page

@@ -70,3 +70,19 @@ def build_demo_tasks() -> dict[str, int]:
                 Task.objects.filter(pk=task.pk).update(due_date=today + dt.timedelta(days))
             created += 1
     return {"tasks": Task.objects.count(), "tasks_added": created}
+
+
+# What one unit was worth in euros at the start of the year (the admin keeps them current).
+DEMO_RATES = {"GBP": "1.17", "CHF": "1.06", "CAD": "0.66", "USD": "0.92"}
+
+
+def build_demo_rates() -> dict[str, int]:
+    import datetime as dt
+    from decimal import Decimal
+
+    from .reports.models import ExchangeRate
+
+    for currency, rate in DEMO_RATES.items():
+        ExchangeRate.objects.get_or_create(currency=currency, valid_from=dt.date(2026, 1, 1),
+                                           defaults={"in_euros": Decimal(rate)})
+    return {"rates": ExchangeRate.objects.count()}

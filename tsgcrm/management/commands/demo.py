@@ -6,7 +6,7 @@ from circles.decisions.demo import build_demo_logbook
 from circles.demo import build_demo_network
 from circles.demo_data import DEMO_LOGINS, DEMO_PASSWORD
 from contacts.demo import build_demo_contacts
-from pipeline.demo import build_demo_deals, build_demo_tasks
+from pipeline.demo import build_demo_deals, build_demo_rates, build_demo_tasks
 from pipeline.seed import load as load_phases
 
 
@@ -25,6 +25,7 @@ class Command(BaseCommand):
                **options) -> None:
         counts = build_demo_network(password)
         counts.update(build_demo_logbook())
+        counts.update(build_demo_rates())
         load_phases(apps)
         if not no_contacts:
             counts.update(build_demo_contacts())
