@@ -5,8 +5,28 @@ from django.utils.translation import gettext_lazy as _
 def _deal_changed(sender, instance, **kwargs) -> None:
     from tsgcrm.counts import bump_on_commit
 
-    # The office's cached board totals and list counts are stale once this commits.
+    # The office's cached board totals, list counts and reports are stale once this
+    # commits.
     bump_on_commit("deals", instance.office_id)
+    bump_on_commit("reports", instance.office_id)
+
+
+def _report_row_changed(sender, instance, **kwargs) -> None:
+    """A move, interaction, objection or task changed: the office's reports are stale."""
+    from tsgcrm.counts import bump_on_commit
+
+    office_id = getattr(instance, "office_id", None)
+    if office_id is None and getattr(instance, "deal_id", None):
+        office_id = type(instance).deal.field.related_model.objects.filter(
+            pk=instance.deal_id).values_list("office_id", flat=True).first()
+    if office_id is not None:
+        bump_on_commit("reports", office_id)
+
+
+def _rates_changed(sender, **kwargs) -> None:
+    from tsgcrm.counts import bump
+
+    bump("reports", 0)  # office 0 stands for the exchange rates every report reads
 
 
 class PipelineConfig(AppConfig):
@@ -28,3 +48,13 @@ class PipelineConfig(AppConfig):
                 signal.connect(forget_phases, sender=model,
                                dispatch_uid=f"pipeline.forget_phases.{model.__name__}")
         post_delete.connect(_deal_changed, sender=Deal, dispatch_uid="pipeline.deal_deleted")
+        from .agenda.models import Task
+        from .models import ExchangeRate, Interaction, Objection, PhaseMove
+
+        for model in (PhaseMove, Interaction, Objection, Task):
+            for signal in (post_save, post_delete):
+                signal.connect(_report_row_changed, sender=model,
+                               dispatch_uid=f"pipeline.report_rows.{model.__name__}")
+        for signal in (post_save, post_delete):
+            signal.connect(_rates_changed, sender=ExchangeRate,
+                           dispatch_uid="pipeline.report_rates")

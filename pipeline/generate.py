@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from circles.models import Office, User
 from contacts.models import Person
+from tsgcrm import counts
 
 from .models import (
     Deal,
@@ -89,12 +90,16 @@ def generate_deals(*, office: Office, count: int, seed: int, with_details: bool 
         Deal.objects.bulk_create(deals, batch_size=batch)
         moves, checks, interactions, objections = [], [], [], []
         for deal, stamps in zip(deals, history, strict=True):
-            previous = None
+            previous, entered = None, None
             for number, stamp in zip(range(1, deal.phase.number + 1), stamps, strict=False):
                 phase = phases[number - 1]
-                moves.append(PhaseMove(deal=deal, from_phase=previous, to_phase=phase,
-                                       moved_at=stamp, moved_by=deal.owner))
-                previous = phase
+                moves.append(PhaseMove(
+                    deal=deal, office_id=deal.office_id, from_phase=previous, to_phase=phase,
+                    moved_at=stamp, moved_by=deal.owner,
+                    days_in_previous=(stamp - entered).total_seconds() / 86400
+                    if entered else None,
+                    went_further=number < deal.phase.number))  # moves go forward here
+                previous, entered = phase, stamp
             if with_details:
                 for routine in routines.get(deal.phase_id, []):
                     if rng.random() < 0.5:
@@ -123,4 +128,5 @@ def generate_deals(*, office: Office, count: int, seed: int, with_details: bool 
     from .selectors import bump_board_version  # bulk inserts send no signals
 
     transaction.on_commit(lambda: bump_board_version(office.pk))
+    counts.bump_on_commit("reports", office.pk)
     return made

@@ -3,6 +3,7 @@ interactions and objections."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -187,6 +188,9 @@ class Deal(models.Model):
             models.Index(fields=["owner", "status"], name="deal_owner"),
             # A person's next steps by date (calendar, my day, the daily digest).
             models.Index(fields=["owner", "status", "next_step_date"], name="deal_next_steps"),
+            # Reports: the deals closed in a period.
+            models.Index(fields=["office", "closed_at"], name="deal_closed",
+                         condition=Q(closed_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="deal_value_not_negative"),
@@ -238,9 +242,16 @@ class RoutineCheck(models.Model):
 
 
 class PhaseMove(models.Model):
-    """Every move of a deal, forward or back, so time in each phase is exact."""
+    """Every move of a deal, forward or back, so time in each phase is exact. The move
+    keeps the deal's office and how long the deal stayed in the phase it leaves, so that
+    reports read a period's moves alone, from one index."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="moves")
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+",
+                               editable=False)
+    days_in_previous = models.FloatField(null=True, blank=True, editable=False)
+    # Set once the deal reaches a later phase: reports count conversions from it.
+    went_further = models.BooleanField(default=False, editable=False)
     from_phase = models.ForeignKey(Phase, on_delete=models.PROTECT, null=True,
                                    related_name="+", verbose_name=_("from"))
     to_phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="+",
@@ -253,10 +264,29 @@ class PhaseMove(models.Model):
         verbose_name = _("phase move")
         verbose_name_plural = _("phase moves")
         ordering = ["-moved_at", "-pk"]
-        indexes = [models.Index(fields=["deal", "moved_at"])]
+        indexes = [models.Index(fields=["deal", "moved_at"]),
+                   models.Index(fields=["office", "moved_at"], name="phasemove_by_office")]
 
     def __str__(self) -> str:
         return f"{self.deal}: {self.from_phase} → {self.to_phase}"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        PhaseMove.objects.filter(deal_id=self.deal_id, went_further=False,
+                                 to_phase__number__lt=self.to_phase.number,
+                                 moved_at__lte=self.moved_at).exclude(pk=self.pk).update(
+            went_further=True)
+
+    @classmethod
+    def of(cls, deal: Deal, to_phase: Phase, *, by, at: dt.datetime | None = None,
+           first: bool = False) -> PhaseMove:
+        """The (unsaved) move of `deal` from its phase into `to_phase`; saving it marks
+        the deal's earlier moves into lower phases as gone further."""
+        at = at or timezone.now()
+        return cls(deal=deal, office_id=deal.office_id, to_phase=to_phase, moved_at=at,
+                   moved_by=by, from_phase=None if first else deal.phase,
+                   days_in_previous=None if first else
+                   (at - deal.phase_entered_at).total_seconds() / 86400)
 
 
 class Interaction(models.Model):

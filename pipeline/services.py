@@ -68,8 +68,9 @@ def deal_create(*, office: Office, by: User, data: dict[str, Any],
     if not data.get("currency"):
         deal.currency = office.currency
     deal.full_clean()
+    move = PhaseMove.of(deal, phase, by=by, at=deal.phase_entered_at, first=True)
     deal.save()
-    PhaseMove.objects.create(deal=deal, from_phase=None, to_phase=phase, moved_by=by)
+    move.save()
     return deal
 
 
@@ -102,10 +103,10 @@ def deal_move_phase(*, deal_id: int, to_phase: Phase, by: User,
         raise ValidationError(_("A won deal stays in service delivery and post selling."))
     if deal.phase_id == to_phase.pk:
         return deal
-    PhaseMove.objects.create(deal=deal, from_phase=deal.phase, to_phase=to_phase,
-                             moved_by=by)
+    move = PhaseMove.of(deal, to_phase, by=by)
+    move.save()
     deal.phase = to_phase
-    deal.phase_entered_at = timezone.now()
+    deal.phase_entered_at = move.moved_at
     deal.version += 1
     deal.save(update_fields=["phase", "phase_entered_at", "version", "updated_at"])
     return deal

@@ -20,6 +20,7 @@ from django.utils import timezone
 from circles.models import User
 from pipeline.generate import generate_deals
 from pipeline.models import Deal
+from tsgcrm import counts
 
 TOTAL = int(os.environ.get("BENCH_DEALS", 100_000))
 
@@ -61,18 +62,28 @@ def main() -> None:
     client = Client()
     client.force_login(lead)
 
-    def get(url: str, params: dict):
-        return lambda n: client.get(url, params)
+    def get(url: str, params: dict, *, computed: bool = False, as_user=None):
+        """A request; `computed`: right after a change to the office, so the figures are
+        computed again rather than read from the cache."""
+        def request(n: int):
+            if computed:
+                counts.bump("reports", office.pk)
+            return (as_user or client).get(url, params)
+        return request
 
     admin = Client()
     admin.force_login(User.objects.get(email="admin@tsg.example"))
+    network = {"start": year["start"], "end": today, "currency": "EUR"}
     pages = {
-        "office report, last 90 days": timed(get("/reports/", quarter)),
-        "office report, last 12 months": timed(get("/reports/", year)),
-        "office report, a past period": timed(get("/reports/", past)),
-        "network report (admin), 12 months": timed(lambda n: admin.get(
-            "/reports/network/", {"start": year["start"], "end": today, "currency": "EUR"})),
-        "CSV of the funnel": timed(get("/reports/office/csv/funnel/", year)),
+        "office report, 90 days, computed": timed(get("/reports/", quarter, computed=True)),
+        "office report, 12 months, computed": timed(get("/reports/", year, computed=True)),
+        "office report, past period, computed": timed(get("/reports/", past, computed=True)),
+        "network report, 12 months, computed": timed(get("/reports/network/", network,
+                                                         computed=True, as_user=admin)),
+        "office report, 90 days, cached": timed(get("/reports/", quarter)),
+        "office report, 12 months, cached": timed(get("/reports/", year)),
+        "CSV of the funnel, 12 months, cached": timed(get("/reports/office/csv/funnel/",
+                                                         year)),
     }
     worst = report(pages)
 
@@ -85,7 +96,8 @@ def main() -> None:
     print(f"\nPDF of the 12-month report: {seconds:.2f} s, peak memory {peak_mb:.0f} MB")
     ok = worst <= 300 and seconds <= 5 and peak_mb <= 300
     print(f"targets (web p95 <= 300 ms, PDF <= 5 s and <= 300 MB): "
-          f"{'met' if ok else 'NOT met'} (worst p95 {worst:.1f} ms)")
+          f"{'met' if ok else 'NOT met'} (worst p95 {worst:.1f} ms, figures computed or "
+          "cached)")
 
 
 if __name__ == "__main__":

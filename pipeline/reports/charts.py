@@ -74,17 +74,19 @@ def _amount(money) -> float:
 
 
 def _printed(money, currency: str) -> str:
-    if money is None or money.total is None:
-        return "—"
-    return f"{money.total:,.0f} {currency}".replace(",", "\u202f")
+    """As the tables print it (the `money` filter): the same grouping in every language."""
+    from pipeline.templatetags.reports import money as printed
+
+    return printed(money, currency)
 
 
 def office_charts(report) -> dict[str, SafeString]:
     """The office report's charts: the funnel, the forecast, how deals ended, sources."""
     from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext, pgettext
 
     closed_labels = {"won": _("Won"), "lost": _("Lost"), "no_deal": _("No deal")}
-    forecast_labels = {"late": _("Overdue"), "none": _("No date")}
+    forecast_labels = {"late": pgettext("forecast month", "Overdue"), "none": _("No date")}
 
     def month_label(key: str) -> str:
         if key in forecast_labels:
@@ -108,7 +110,8 @@ def office_charts(report) -> dict[str, SafeString]:
                   for status, state in report.closed.items()]),
         "sources": bar_chart(
             ident="chart-sources", title=_("New deals by lead source"), color=ACCENT,
-            rows=[(label, n, _("%(n)s, %(won)s won") % {"n": n, "won": won})
+            rows=[(label, n, ngettext("%(n)s deal, %(won)s won", "%(n)s deals, %(won)s won",
+                                      n) % {"n": n, "won": won})
                   for _code, label, n, won in report.sources]),
     }
 

@@ -6,8 +6,8 @@ Definitions (the report says them too):
 - funnel: the open deals in each phase at the end of the period (count and value), the
   deals that entered it and left it during the period (a move out, or closed as lost or
   no deal while in it);
-- conversion from a phase to the next: of the deals that entered the phase during the
-  period, the share that went further (up to today);
+- conversion from a phase to the next: of the entries into the phase during the period,
+  the share followed by a later phase (up to today);
 - time in phase: stays that ended during the period, from entering the phase to leaving it;
 - closed: deals won, lost or ended without a deal during the period, with lost reasons;
 - forecast: today's open deals, value × probability (the deal's, or its phase's), by
@@ -29,7 +29,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -99,7 +110,6 @@ class PhaseRow:
     open_value: Money = field(default_factory=Money)
     entered: int = 0
     left: int = 0
-    cohort: int = 0
     went_further: int = 0
     stays: int = 0
     average_days: float | None = None
@@ -107,7 +117,7 @@ class PhaseRow:
 
     @property
     def conversion(self) -> float | None:
-        return round(100 * self.went_further / self.cohort, 1) if self.cohort else None
+        return round(100 * self.went_further / self.entered, 1) if self.entered else None
 
 
 @dataclass
@@ -159,38 +169,38 @@ def _money_by(rows, key: str, converter: Converter) -> dict:
     return {k: converter.money(v) for k, v in sums.items()}
 
 
-def _stays_sql(office_ids: list[int], begin: dt.datetime, finish: dt.datetime):
-    """Per phase: how many stays ended in the period, their average and median length in
-    days (window functions: portable between PostgreSQL and SQLite)."""
+def _stays(moves) -> dict[int, tuple[int, float, float]]:
+    """Per phase left during the period: how many stays ended, their average and median
+    length in days (each move keeps the days spent in the phase it leaves)."""
+    stays = moves.filter(from_phase__isnull=False, days_in_previous__isnull=False)
     if connection.vendor == "postgresql":
-        days = "EXTRACT(EPOCH FROM (left_at - moved_at)) / 86400.0"
-    else:
-        days = "(julianday(left_at) - julianday(moved_at))"
-    placeholders = ", ".join(["%s"] * len(office_ids))
-    move, deal = PhaseMove._meta.db_table, Deal._meta.db_table
-    sql = f"""
-        WITH stays AS (
-            SELECT m.to_phase_id AS phase_id, m.moved_at,
-                   LEAD(m.moved_at) OVER (PARTITION BY m.deal_id ORDER BY m.moved_at, m.id)
-                       AS left_at
-            FROM {move} m JOIN {deal} d ON d.id = m.deal_id
-            WHERE d.office_id IN ({placeholders}) AND m.moved_at < %s
-        ), lengths AS (
-            SELECT phase_id, {days} AS days FROM stays
-            WHERE left_at >= %s AND left_at < %s
-        ), ranked AS (
-            SELECT phase_id, days,
-                   ROW_NUMBER() OVER (PARTITION BY phase_id ORDER BY days) AS n,
-                   COUNT(*) OVER (PARTITION BY phase_id) AS total
-            FROM lengths
-        )
-        SELECT phase_id, MAX(total), AVG(days),
+        return {row["from_phase_id"]: (row["n"], row["average"], row["median"])
+                for row in stays.values("from_phase_id").annotate(
+                    n=Count("pk"), average=Avg("days_in_previous"),
+                    median=Median("days_in_previous")).order_by()}
+    # Elsewhere (SQLite): the median of ranked rows, with window functions.
+    sql, params = stays.values_list("from_phase_id", "days_in_previous").query.sql_with_params()
+    ranked = f"""
+        SELECT phase_id, COUNT(*), AVG(days),
                AVG(CASE WHEN n IN ((total + 1) / 2, (total + 2) / 2) THEN days END)
-        FROM ranked GROUP BY phase_id
-    """  # noqa: S608 - table names from the models, values as parameters
+        FROM (SELECT from_phase_id AS phase_id, days_in_previous AS days,
+                     ROW_NUMBER() OVER (PARTITION BY from_phase_id
+                                        ORDER BY days_in_previous) AS n,
+                     COUNT(*) OVER (PARTITION BY from_phase_id) AS total
+              FROM ({sql}) AS stays) AS ranked
+        GROUP BY phase_id
+    """  # noqa: S608 - the inner query is Django's, its values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*office_ids, finish, begin, finish])
+        cursor.execute(ranked, params)
         return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+class Median(Aggregate):
+    """PostgreSQL's ordered-set aggregate: the median of a column."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
 
 
 def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
@@ -232,31 +242,26 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
     for phase_id, amounts in money.items():
         rows[phase_id].open_value = converter.money(amounts)
 
-    moves = PhaseMove.objects.filter(deal__office_id__in=ids, moved_at__gte=begin,
+    # The period's moves, read from the (office, moved_at) index in one grouped query:
+    # entries, exits, conversions (each move knows whether the deal went further), the
+    # days of the stays they ended, and who moved deals.
+    moves = PhaseMove.objects.filter(office_id__in=ids, moved_at__gte=begin,
                                      moved_at__lt=finish)
-    for row in moves.values("to_phase_id").annotate(n=Count("pk")).order_by():
-        rows[row["to_phase_id"]].entered = row["n"]
-    for row in (moves.filter(from_phase__isnull=False).values("from_phase_id")
-                .annotate(n=Count("pk")).order_by()):
-        rows[row["from_phase_id"]].left += row["n"]
+    movers: dict[int, int] = defaultdict(int)
+    for row in (moves.values("to_phase_id", "from_phase_id", "moved_by_id")
+                .annotate(n=Count("pk"), on=Count("pk", filter=Q(went_further=True)))
+                .order_by()):
+        rows[row["to_phase_id"]].entered += row["n"]
+        rows[row["to_phase_id"]].went_further += row["on"]
+        if row["from_phase_id"] is not None:
+            rows[row["from_phase_id"]].left += row["n"]
+            if row["moved_by_id"] is not None:
+                movers[row["moved_by_id"]] += row["n"]
     closed = deals.filter(closed_at__gte=begin, closed_at__lt=finish)
     for row in (closed.filter(status__in=[Deal.Status.LOST, Deal.Status.NO_DEAL])
                 .values("phase_id").annotate(n=Count("pk")).order_by()):
         rows[row["phase_id"]].left += row["n"]
-
-    # Conversion: of the deals that entered a phase in the period, those that went further.
-    from django.db.models import Exists, OuterRef
-
-    further = PhaseMove.objects.filter(deal=OuterRef("deal_id"),
-                                       to_phase__number__gt=OuterRef("to_phase__number"))
-    for row in (moves.values("to_phase_id")
-                .annotate(n=Count("deal_id", distinct=True),
-                          on=Count("deal_id", distinct=True, filter=Q(Exists(further))))
-                .order_by()):
-        rows[row["to_phase_id"]].cohort = row["n"]
-        rows[row["to_phase_id"]].went_further = row["on"]
-
-    for phase_id, (stays, average, median) in _stays_sql(ids, begin, finish).items():
+    for phase_id, (stays, average, median) in _stays(moves).items():
         rows[phase_id].stays = stays
         rows[phase_id].average_days = round(float(average), 1)
         rows[phase_id].median_days = round(float(median), 1)
@@ -326,9 +331,8 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
                                     done_at__gte=begin, done_at__lt=finish)
                 .values("assignee_id").annotate(n=Count("pk")).order_by()):
         people[row["assignee_id"]]["tasks"] = row["n"]
-    for row in (moves.filter(from_phase__isnull=False, moved_by__isnull=False)
-                .values("moved_by_id").annotate(n=Count("pk")).order_by()):
-        people[row["moved_by_id"]]["moves"] = row["n"]
+    for person, n in movers.items():
+        people[person]["moves"] = n
     overdue_rows = dict(deals.filter(status=Deal.Status.OPEN, next_step_date__lt=today)
                         .values_list("owner_id").annotate(n=Count("pk")).order_by())
     users = {u.pk: u for u in User.objects.filter(pk__in=set(people) | set(overdue_rows))}
@@ -392,10 +396,10 @@ def network_report(*, offices: list[Office], start: dt.date, end: dt.date, curre
         counts[top][row["status"]] += row["n"]
         if row["status"] == Deal.Status.WON:
             figures[top]["won"][row["currency"]] += row["total"] or ZERO
-    for row in (PhaseMove.objects.filter(deal__office_id__in=ids, moved_at__gte=begin,
+    for row in (PhaseMove.objects.filter(office_id__in=ids, moved_at__gte=begin,
                                          moved_at__lt=finish, from_phase__isnull=True)
-                .values("deal__office_id").annotate(n=Count("pk")).order_by()):
-        counts[national[row["deal__office_id"]]]["entered"] += row["n"]
+                .values("office_id").annotate(n=Count("pk")).order_by()):
+        counts[national[row["office_id"]]]["entered"] += row["n"]
     rows = []
     for office in sorted((o for o in offices if o.parent_id is None), key=lambda o: o.name):
         f, c = figures[office.pk], counts[office.pk]

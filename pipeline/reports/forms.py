@@ -4,7 +4,9 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from circles.models import CURRENCIES, Office
 from tsgcrm.forms import DATE
@@ -49,7 +51,7 @@ class OfficeReportForm(PeriodForm):
 
 
 class NetworkReportForm(PeriodForm):
-    currency = forms.ChoiceField(label=_("In"), choices=CURRENCIES)
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES)
 
     field_order = ["start", "end", "currency"]
 
@@ -62,7 +64,8 @@ class SubscriptionForm(forms.Form):
 class DrillForm(forms.Form):
     """The deals behind a figure of a report (hidden fields of the deal list)."""
 
-    EVENTS = [("created", _("created")), ("closed", _("closed")),
+    EVENTS = [("created", pgettext_lazy("deals", "created")),
+              ("closed", pgettext_lazy("deals", "closed")),
               ("entered", _("entered the phase")), ("left", _("left the phase")),
               ("objection", _("met an objection"))]
 
@@ -88,8 +91,8 @@ class DrillForm(forms.Form):
             words.append(_("phase %(number)s") % {"number": data["phase"]})
         if data.get("event") and data.get("start") and data.get("end"):
             words.append(_("%(event)s between %(start)s and %(end)s") % {
-                "event": dict(self.EVENTS)[data["event"]], "start": data["start"],
-                "end": data["end"]})
+                "event": dict(self.EVENTS)[data["event"]],
+                "start": date_format(data["start"]), "end": date_format(data["end"])})
         if data.get("close_month"):
             words.append(_("expected to close: %(month)s") % {"month": {
                 "late": _("before this month"), "none": _("no date")}.get(

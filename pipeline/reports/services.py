@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
@@ -17,6 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from circles.models import Office, User
+from tsgcrm import counts
+from tsgcrm.db import custom_plans
 
 from .charts import network_charts, office_charts
 from .figures import ReportError, network_report, office_report
@@ -34,19 +37,44 @@ def office_scope(office: Office) -> list[Office]:
 
 
 def report_context(run: ReportRun) -> dict:
-    """What the report template needs, for the page and the PDF alike."""
+    """What the report template needs, for the page and the PDF alike.
+
+    The figures are cached per version of the offices' report rows (deals, moves,
+    interactions, objections, tasks: any change bumps it after commit), of the exchange
+    rates, and per day (overdue and forecast depend on today): a figure is never read
+    stale. The queries are planned for their actual period (a generic plan, reused across
+    periods, reads far more moves than one period needs)."""
     if run.kind == ReportRun.Kind.NETWORK:
         offices = list(Office.objects.filter(active=True))
-        rows, missing = network_report(offices=offices, start=run.start, end=run.end,
-                                       currency=run.currency, zone=settings.TIME_ZONE)
+        key = _cache_key(run, [o.pk for o in offices])
+        figures = cache.get(key)
+        if figures is None:
+            with custom_plans():
+                figures = network_report(offices=offices, start=run.start, end=run.end,
+                                         currency=run.currency, zone=settings.TIME_ZONE)
+            cache.set(key, figures, counts.TTL)
+        rows, missing = figures
         return {"kind": "network", "rows": rows, "missing_rates": missing,
                 "start": run.start, "end": run.end, "currency": run.currency,
                 "charts": network_charts(rows, run.currency)}
-    report = office_report(offices=office_scope(run.office), start=run.start, end=run.end,
-                           currency=run.currency)
+    scope = office_scope(run.office)
+    key = _cache_key(run, [o.pk for o in scope])
+    report = cache.get(key)
+    if report is None:
+        with custom_plans():
+            report = office_report(offices=scope, start=run.start, end=run.end,
+                                   currency=run.currency)
+        cache.set(key, report, counts.TTL)
     return {"kind": "office", "report": report, "office": run.office, "start": run.start,
             "end": run.end, "currency": run.currency, "missing_rates": report.missing_rates,
             "charts": office_charts(report)}
+
+
+def _cache_key(run: ReportRun, office_ids: list[int]) -> str:
+    return "report:" + ReportRun.key_for(
+        kind=run.kind, office=run.office_id, start=run.start, end=run.end,
+        currency=run.currency, language=translation.get_language(),
+        today=timezone.localdate(), versions=counts.versions_key("reports", [0, *office_ids]))
 
 
 @transaction.atomic

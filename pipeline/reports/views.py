@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +28,10 @@ from .models import ReportRun, ReportSubscription
 def _offices(user: User):
     if not (user.is_office_lead or user.is_network_admin or user.is_superuser):
         raise PermissionDenied(_("Pipeline reports are for office leads."))
-    return Office.objects.visible_to(user).filter(active=True).order_by("parent_id", "name")
+    # Each national office, then its sub-offices.
+    return (Office.objects.visible_to(user).filter(active=True)
+            .order_by(Coalesce("parent__name", "name"), F("parent_id").asc(nulls_first=True),
+                      "name"))
 
 
 def sees_network(user: User) -> bool:

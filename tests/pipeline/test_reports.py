@@ -34,17 +34,25 @@ def at(day: str) -> dt.datetime:
 def deal(office, owner, *, path: list[tuple[int, str]], value: int, status="open",
          closed: str | None = None, person=None, **fields) -> Deal:
     """A deal with its phase history: (phase number, day entered) in order."""
+    from django.apps import apps
+
+    from pipeline.seed import load
+
+    load(apps)  # seeded again if a transactional test emptied the tables
     phases = {p.number: p for p in Phase.objects.all()}
-    record = Deal.objects.create(
-        office=office, owner=owner, title=f"Deal {value}", value=Decimal(value),
-        currency=office.currency, phase=phases[path[-1][0]], status=status,
-        created_at=at(path[0][1]), phase_entered_at=at(path[-1][1]),
-        closed_at=at(closed) if closed else None, person=person, **fields)
-    previous = None
-    for number, day in path:
-        PhaseMove.objects.create(deal=record, from_phase=previous, to_phase=phases[number],
-                                 moved_at=at(day), moved_by=owner)
-        previous = phases[number]
+    record = Deal(office=office, owner=owner, title=f"Deal {value}", value=Decimal(value),
+                  currency=office.currency, phase=phases[path[0][0]], status=status,
+                  created_at=at(path[0][1]), phase_entered_at=at(path[0][1]),
+                  closed_at=at(closed) if closed else None, person=person, **fields)
+    moves = [PhaseMove.of(record, phases[path[0][0]], by=owner, at=at(path[0][1]),
+                          first=True)]
+    for number, day in path[1:]:  # as the move service records them
+        moves.append(PhaseMove.of(record, phases[number], by=owner, at=at(day)))
+        record.phase, record.phase_entered_at = phases[number], at(day)
+    record.save()
+    for move in moves:
+        move.deal = record
+        move.save()
     return record
 
 
@@ -54,7 +62,7 @@ def fixture(office_a, consultant_a):
     today = timezone.localdate()
     referral = PersonFactory(office=office_a, lead_source=LeadSource.REFERRAL)
     event = PersonFactory(office=office_a, lead_source=LeadSource.EVENT)
-    reason = LostReason.objects.create(name="No budget")
+    reason, _created = LostReason.objects.get_or_create(name="No budget")
     deals = {
         "d1": deal(office_a, consultant_a, value=1000,
                    path=[(1, "2025-12-10"), (2, "2026-01-05"), (3, "2026-01-15")],
@@ -93,7 +101,7 @@ def test_every_figure_matches_the_hand_computed_fixture(fixture, office_a, consu
     assert [rows[n].entered for n in range(1, 8)] == [2, 3, 2, 1, 1, 1, 0]
     # Left: moves out, plus d3 lost while in phase 2.
     assert [rows[n].left for n in range(1, 8)] == [3, 3, 1, 1, 1, 0, 0]
-    assert [(rows[n].went_further, rows[n].cohort) for n in range(1, 7)] == [
+    assert [(rows[n].went_further, rows[n].entered) for n in range(1, 7)] == [
         (2, 2), (2, 3), (1, 2), (1, 1), (1, 1), (0, 1)]
     assert rows[2].conversion == 66.7
     # Stays that ended in January: phase 1: 26, 10 and 1 days; phase 2: 10 and 1 days.
@@ -209,17 +217,34 @@ def test_every_table_downloads_as_csv(client, fixture, office_a, lead_a):
 
 def test_the_report_takes_a_fixed_number_of_queries(client, fixture, office_a, lead_a,
                                                     django_assert_num_queries):
+    from django.core.cache import cache
+
     from pipeline.generate import generate_deals
 
     client.force_login(lead_a)
     params = {"office": office_a.pk, "start": "2025-06-01",
               "end": timezone.localdate().isoformat()}
-    client.get(reverse("pipeline:report"), params)  # sessions, caches warm
-    with django_assert_num_queries(26) as before:
+    client.get(reverse("pipeline:report"), params)  # sessions warm
+    cache.clear()
+    with django_assert_num_queries(26) as before:  # cache cleared: session too
         client.get(reverse("pipeline:report"), params)
     generate_deals(office=office_a, count=120, seed=4)
+    cache.clear()
     with django_assert_num_queries(len(before.captured_queries)):
         client.get(reverse("pipeline:report"), params)
+
+
+def test_cached_figures_are_never_read_stale(client, fixture, office_a, lead_a,
+                                             consultant_a, django_capture_on_commit_callbacks):
+    client.force_login(lead_a)
+    params = {"office": office_a.pk, **{k: v.isoformat() for k, v in JANUARY.items()}}
+    first = client.get(reverse("pipeline:report"), params).context["report"]
+    assert first.activity[0]["interactions"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        Interaction.objects.create(office=office_a, deal=fixture["d2"], kind="meeting",
+                                   happened_at=at("2026-01-21"), created_by=consultant_a)
+    again = client.get(reverse("pipeline:report"), params).context["report"]
+    assert again.activity[0]["interactions"] == 2
 
 
 def test_identical_requests_reuse_a_fresh_pdf_run(office_a, lead_a):
