@@ -31,14 +31,19 @@ def at(day: str) -> dt.datetime:
     return dt.datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=PARIS)
 
 
-def deal(office, owner, *, path: list[tuple[int, str]], value: int, status="open",
-         closed: str | None = None, person=None, **fields) -> Deal:
-    """A deal with its phase history: (phase number, day entered) in order."""
+def seeded() -> None:
+    """The phases and lost reasons (seeded again if a transactional test emptied them)."""
     from django.apps import apps
 
     from pipeline.seed import load
 
-    load(apps)  # seeded again if a transactional test emptied the tables
+    load(apps)
+
+
+def deal(office, owner, *, path: list[tuple[int, str]], value: int, status="open",
+         closed: str | None = None, person=None, **fields) -> Deal:
+    """A deal with its phase history: (phase number, day entered) in order."""
+    seeded()
     phases = {p.number: p for p in Phase.objects.all()}
     record = Deal(office=office, owner=owner, title=f"Deal {value}", value=Decimal(value),
                   currency=office.currency, phase=phases[path[0][0]], status=status,
@@ -59,6 +64,7 @@ def deal(office, owner, *, path: list[tuple[int, str]], value: int, status="open
 @pytest.fixture
 def fixture(office_a, consultant_a):
     """Five deals of office A; the figures below are worked out by hand for January 2026."""
+    seeded()
     today = timezone.localdate()
     referral = PersonFactory(office=office_a, lead_source=LeadSource.REFERRAL)
     event = PersonFactory(office=office_a, lead_source=LeadSource.EVENT)
