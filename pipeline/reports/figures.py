@@ -219,11 +219,21 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
     phases = list(Phase.objects.order_by("number"))
     rows = {p.pk: PhaseRow(phase=p) for p in phases}
 
+    # One pass over the office's deals: today's open deals by phase, and the deals closed
+    # in the period by outcome, phase and lost reason.
+    in_period = Q(closed_at__gte=begin, closed_at__lt=finish)
+    deal_rows = list(
+        deals.filter(Q(status=Deal.Status.OPEN) | in_period)
+        .values("status", "phase_id", "currency", "lost_reason_id")
+        .annotate(n=Count("pk", filter=Q(status=Deal.Status.OPEN)),
+                  total=Sum("value", filter=Q(status=Deal.Status.OPEN)),
+                  closed_n=Count("pk", filter=in_period),
+                  closed_total=Sum("value", filter=in_period)).order_by())
+
     # Funnel: open deals per phase at the end of the period.
     if finish >= timezone.now():
-        open_rows = (deals.filter(status=Deal.Status.OPEN)
-                     .values("currency", at_phase=F("phase_id"))
-                     .annotate(n=Count("pk"), total=Sum("value")).order_by())
+        open_rows = [{"at_phase": r["phase_id"], "currency": r["currency"], "n": r["n"],
+                      "total": r["total"]} for r in deal_rows if r["n"]]
     else:
         from django.db.models import OuterRef, Subquery
 
@@ -235,12 +245,12 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
                      .exclude(phase_then__isnull=True)
                      .values("currency", at_phase=F("phase_then"))
                      .annotate(n=Count("pk"), total=Sum("value")).order_by())
-    money: dict = defaultdict(dict)
+    money: dict = defaultdict(lambda: defaultdict(lambda: ZERO))
     for row in open_rows:
         rows[row["at_phase"]].open_count += row["n"]
-        money[row["at_phase"]][row["currency"]] = row["total"] or ZERO
+        money[row["at_phase"]][row["currency"]] += row["total"] or ZERO
     for phase_id, amounts in money.items():
-        rows[phase_id].open_value = converter.money(amounts)
+        rows[phase_id].open_value = converter.money(dict(amounts))
 
     # The period's moves, read from the (office, moved_at) index in one grouped query:
     # entries, exits, conversions (each move knows whether the deal went further), the
@@ -257,29 +267,29 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
             rows[row["from_phase_id"]].left += row["n"]
             if row["moved_by_id"] is not None:
                 movers[row["moved_by_id"]] += row["n"]
-    closed = deals.filter(closed_at__gte=begin, closed_at__lt=finish)
-    for row in (closed.filter(status__in=[Deal.Status.LOST, Deal.Status.NO_DEAL])
-                .values("phase_id").annotate(n=Count("pk")).order_by()):
-        rows[row["phase_id"]].left += row["n"]
+    for row in deal_rows:  # a deal lost or ended without a deal leaves its phase
+        if row["status"] in (Deal.Status.LOST, Deal.Status.NO_DEAL):
+            rows[row["phase_id"]].left += row["closed_n"]
     for phase_id, (stays, average, median) in _stays(moves).items():
         rows[phase_id].stays = stays
         rows[phase_id].average_days = round(float(average), 1)
         rows[phase_id].median_days = round(float(median), 1)
 
     # Won, lost, no deal; lost reasons.
-    closed_rows = list(closed.values("status", "currency")
-                       .annotate(n=Count("pk"), total=Sum("value")).order_by())
-    outcome: dict[str, dict] = {s: {"count": 0, "money": {}} for s in (
+    outcome: dict[str, dict] = {s: {"count": 0, "money": defaultdict(lambda: ZERO)} for s in (
         Deal.Status.WON, Deal.Status.LOST, Deal.Status.NO_DEAL)}
-    for row in closed_rows:
-        outcome[row["status"]]["count"] += row["n"]
-        outcome[row["status"]]["money"][row["currency"]] = row["total"] or ZERO
+    lost_counts: dict[int | None, int] = defaultdict(int)
+    for row in deal_rows:
+        if row["status"] in outcome and row["closed_n"]:
+            outcome[row["status"]]["count"] += row["closed_n"]
+            outcome[row["status"]]["money"][row["currency"]] += row["closed_total"] or ZERO
+            if row["status"] == Deal.Status.LOST:
+                lost_counts[row["lost_reason_id"]] += row["closed_n"]
     for state in outcome.values():
-        state["value"] = converter.money(state.pop("money"))
+        state["value"] = converter.money(dict(state.pop("money")))
     reasons = {r.pk: str(r) for r in LostReason.objects.all()}
-    lost_reasons = [(reasons.get(row["lost_reason_id"], _("No reason given")), row["n"])
-                    for row in closed.filter(status=Deal.Status.LOST).values("lost_reason_id")
-                    .annotate(n=Count("pk")).order_by("-n")]
+    lost_reasons = sorted(((reasons.get(pk, _("No reason given")), n)
+                           for pk, n in lost_counts.items()), key=lambda r: (-r[1], r[0]))
 
     # Weighted forecast of today's open deals by expected close month.
     weighted = ExpressionWrapper(
