@@ -114,7 +114,8 @@ def generate_deals(*, office: Office, count: int, seed: int, with_details: bool 
                                           "Wants to involve the board.", ""])))
                 if rng.random() < 0.25:
                     objections.append(Objection(
-                        deal=deal, category=rng.choice(list(Objection.Category.values)),
+                        deal=deal, office_id=deal.office_id,
+                        category=rng.choice(list(Objection.Category.values)),
                         words=rng.choice(["It is too expensive for us.", "Not now.",
                                           "We already do participative management.",
                                           "Who else did you do this for?"]),

@@ -188,9 +188,13 @@ class Deal(models.Model):
             models.Index(fields=["owner", "status"], name="deal_owner"),
             # A person's next steps by date (calendar, my day, the daily digest).
             models.Index(fields=["owner", "status", "next_step_date"], name="deal_next_steps"),
-            # Reports: the deals closed in a period.
+            # Reports: the deals closed in a period; the open deals' forecast, read from the
+            # index alone.
             models.Index(fields=["office", "closed_at"], name="deal_closed",
                          condition=Q(closed_at__isnull=False)),
+            models.Index(fields=["office", "expected_close"], name="deal_forecast",
+                         include=["currency", "value", "probability", "phase"],
+                         condition=Q(status="open")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="deal_value_not_negative"),
@@ -328,6 +332,9 @@ class Objection(models.Model):
         BLOCKING = "blocking", _("Blocked the deal")
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="objections")
+    # The deal's office, kept here so that reports read an office's objections alone.
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+",
+                               editable=False)
     category = models.CharField(_("category"), max_length=10, choices=Category.choices)
     words = models.TextField(_("the client's words"), max_length=2000)
     technique = models.CharField(_("technique used"), max_length=200, blank=True)
@@ -341,9 +348,15 @@ class Objection(models.Model):
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["office", "created_at"], name="objection_by_office")]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.words[:60]}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.office_id is None:
+            self.office_id = self.deal.office_id
+        super().save(*args, **kwargs)
 
 
 # Tasks, reminders and the calendar live in pipeline/agenda/; their models belong here.
