@@ -91,9 +91,11 @@ def generate_deals(*, office: Office, count: int, seed: int, with_details: bool 
         moves, checks, interactions, objections = [], [], [], []
         for deal, stamps in zip(deals, history, strict=True):
             previous, entered = None, None
-            for number, stamp in zip(range(1, deal.phase.number + 1), stamps, strict=False):
+            steps = list(zip(range(1, deal.phase.number + 1), stamps, strict=False))
+            for (number, stamp), following in zip(steps, [*steps[1:], None], strict=True):
                 phase = phases[number - 1]
                 moves.append(PhaseMove(
+                    left_at=following[1] if following else None,
                     deal=deal, office_id=deal.office_id, from_phase=previous, to_phase=phase,
                     moved_at=stamp, moved_by=deal.owner,
                     days_in_previous=(stamp - entered).total_seconds() / 86400

@@ -256,6 +256,9 @@ class PhaseMove(models.Model):
     days_in_previous = models.FloatField(null=True, blank=True, editable=False)
     # Set once the deal reaches a later phase: reports count conversions from it.
     went_further = models.BooleanField(default=False, editable=False)
+    # When the deal left the phase (empty while it is in it): the phase of every deal at
+    # any date is read from the moves alone.
+    left_at = models.DateTimeField(null=True, blank=True, editable=False)
     from_phase = models.ForeignKey(Phase, on_delete=models.PROTECT, null=True,
                                    related_name="+", verbose_name=_("from"))
     to_phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="+",
@@ -276,9 +279,10 @@ class PhaseMove(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
-        PhaseMove.objects.filter(deal_id=self.deal_id, went_further=False,
-                                 to_phase__number__lt=self.to_phase.number,
-                                 moved_at__lte=self.moved_at).exclude(pk=self.pk).update(
+        earlier = (PhaseMove.objects.filter(deal_id=self.deal_id, moved_at__lte=self.moved_at)
+                   .exclude(pk=self.pk))
+        earlier.filter(left_at__isnull=True).update(left_at=self.moved_at)
+        earlier.filter(went_further=False, to_phase__number__lt=self.to_phase.number).update(
             went_further=True)
 
     @classmethod

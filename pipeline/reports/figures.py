@@ -237,14 +237,13 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
         open_rows = [{"at_phase": r["phase_id"], "currency": r["currency"], "n": r["n"],
                       "total": r["total"]} for r in deal_rows if r["n"]]
     else:
-        phase_then = (PhaseMove.objects.filter(deal=OuterRef("pk"), moved_at__lt=finish)
-                      .order_by("-moved_at", "-pk").values("to_phase_id")[:1])
-        open_rows = (deals.filter(created_at__lt=finish)
-                     .exclude(closed_at__lt=finish)
-                     .annotate(phase_then=Subquery(phase_then))
-                     .exclude(phase_then__isnull=True)
-                     .values("currency", at_phase=F("phase_then"))
-                     .annotate(n=Count("pk"), total=Sum("value")).order_by())
+        # Each deal's phase then: the move it made into it before the end and had not
+        # left by then (read from the moves' office index); the deal still open then.
+        open_rows = (PhaseMove.objects.filter(office_id__in=ids, moved_at__lt=finish)
+                     .filter(Q(left_at__isnull=True) | Q(left_at__gte=finish))
+                     .filter(Q(deal__closed_at__isnull=True) | Q(deal__closed_at__gte=finish))
+                     .values(currency=F("deal__currency"), at_phase=F("to_phase_id"))
+                     .annotate(n=Count("pk"), total=Sum("deal__value")).order_by())
     money: dict = defaultdict(lambda: defaultdict(lambda: ZERO))
     for row in open_rows:
         rows[row["at_phase"]].open_count += row["n"]
