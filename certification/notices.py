@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from circles.models import User
+from tsgcrm.mail import send_once
 
 from .models import Certificate, Enrolment, Evidence, Notice, StageProgress
 
@@ -85,26 +86,12 @@ def certificate_issue(*, certificate_id: int) -> bool:
 
 def _send_once(*, kind: str, enrolment: Enrolment, due_on: date, to: list[User],
                template: str, subject, context: dict) -> bool:
-    """Insert the notice row (unique per kind, enrolment and due date) and send in the same
-    transaction: another process sending the same notice hits the constraint and sends
-    nothing; a failed send leaves no row, so the next run tries again."""
-    to = [person for person in to if person and person.is_active and person.email]
-    if not to:
-        return False
-    try:
-        with transaction.atomic():
-            Notice.objects.create(kind=kind, enrolment=enrolment, due_on=due_on)
-            for person in to:
-                with translation.override(person.language or settings.LANGUAGE_CODE):
-                    EmailMessage(
-                        subject=str(subject) % {"candidate": enrolment.candidate_name},
-                        body=render_to_string(template, {**context, "person": person,
-                                                         "enrolment": enrolment,
-                                                         "site_url": settings.SITE_URL}),
-                        to=[person.email]).send()
-    except IntegrityError:
-        return False  # already sent (earlier, or by another process right now)
-    return True
+    """One notice per kind, enrolment and due date (a Notice row), to the people given."""
+    return send_once(
+        record=lambda: Notice.objects.create(kind=kind, enrolment=enrolment, due_on=due_on),
+        to=to, subject=subject, template=template,
+        context={**context, "enrolment": enrolment, "site_url": settings.SITE_URL,
+                 "subject_args": {"candidate": enrolment.candidate_name}})
 
 
 def reminders_send(today: date | None = None) -> int:

@@ -8,13 +8,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from circles.models import OfficerRole, User
+from tsgcrm.mail import send_once
 
 from . import selectors
 from .models import Decision, Meeting, ReviewNotice
@@ -74,26 +75,15 @@ def minutes_send(*, meeting_id: int) -> int:
 def _notify(*, kind: str, object_id: int, due_on, circle_id: int, subject,
             body_template: str, context: dict) -> bool:
     """Send one reminder to the circle's secretary and leader, exactly once per thing and
-    due date: the notice row is inserted first (a unique constraint), the email sent in
-    the same transaction, so a failed send leaves no row and is tried again next run."""
-    holders = list(User.objects.filter(
+    due date (a ReviewNotice row)."""
+    holders = User.objects.filter(
         officer_roles__circle_id=circle_id, officer_roles__ended_on__isnull=True,
         officer_roles__role__in=[OfficerRole.Role.SECRETARY, OfficerRole.Role.LEADER],
-        is_active=True).exclude(email="").distinct())
-    if not holders:
-        return False
-    try:
-        with transaction.atomic():
-            ReviewNotice.objects.create(kind=kind, object_id=object_id, due_on=due_on)
-            for person in holders:
-                with translation.override(person.language or settings.LANGUAGE_CODE):
-                    EmailMessage(subject=str(subject) % context["subject_args"],
-                                 body=render_to_string(body_template,
-                                                       {**context, "person": person}),
-                                 to=[person.email]).send()
-    except IntegrityError:
-        return False  # already sent (by this job earlier, or by another process now)
-    return True
+        is_active=True).exclude(email="").distinct()
+    return send_once(
+        record=lambda: ReviewNotice.objects.create(kind=kind, object_id=object_id,
+                                                   due_on=due_on),
+        to=holders, subject=subject, template=body_template, context=context)
 
 
 def review_reminders_send(today=None) -> int:
