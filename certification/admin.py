@@ -9,6 +9,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from tsgcrm.admin import RecordAdmin
+
 from . import services
 from .models import (
     Certificate,
@@ -161,32 +163,14 @@ class EnrolmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(RecordAdmin):
     list_display = ["__str__", "enrolment", "stage", "occurred_on", "recorded_by"]
     list_filter = ["kind"]
     search_fields = ["title", "text"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Certificate)
-class CertificateAdmin(SimpleHistoryAdmin):
+class CertificateAdmin(RecordAdmin, SimpleHistoryAdmin):  # issued by a decision
     list_display = ["holder_name", "title", "issued_on", "code", "revoked_on"]
     list_filter = ["revoked_on", "enrolment__path"]
     search_fields = ["holder_name", "code"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # issued by a decision of the experts' circle
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

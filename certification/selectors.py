@@ -6,18 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from circles.decisions.models import Meeting, Proposal
 from circles.models import Circle, User
 
 from . import rules
-from .models import Certificate, Enrolment, Evidence, Requirement, Stage, StageProgress
+from .models import Certificate, Enrolment, Evidence, Stage, StageProgress
 from .permissions import enrolments_visible_to
-from .services import review_proposals
+from .services import requirement_results, review_proposals
 
 
 @dataclass
@@ -32,35 +31,11 @@ class StageView:
     def is_late(self) -> bool:
         return self.is_current and self.progress.is_late()
 
-    @property
-    def all_met(self) -> bool:
-        return all(r.is_met for r in self.results)
-
-
-def _results_by_stage(enrolment_ids: list[int], stage_ids: set[int]
-                      ) -> dict[tuple[int, int], list[rules.Met]]:
-    """(enrolment, stage) → how far its evidence goes towards each requirement, in two
-    queries whatever the number of enrolments."""
-    requirements = defaultdict(list)
-    for requirement in Requirement.objects.filter(stage_id__in=stage_ids):
-        requirements[requirement.stage_id].append(
-            rules.Need(kind=requirement.kind, label=requirement.label, target=requirement.target))
-    struck = Evidence.objects.filter(kind=Evidence.Kind.STRIKE,
-                                     enrolment_id__in=enrolment_ids).values("strikes_id")
-    totals: dict[tuple[int, int], list[rules.Fact]] = defaultdict(list)
-    for row in (Evidence.objects.filter(enrolment_id__in=enrolment_ids, stage_id__in=stage_ids)
-                .exclude(kind=Evidence.Kind.STRIKE).exclude(pk__in=struck)
-                .values("enrolment_id", "stage_id", "kind").annotate(total=Sum("quantity"))):
-        totals[(row["enrolment_id"], row["stage_id"])].append(
-            rules.Fact(kind=row["kind"], quantity=row["total"] or Decimal(0)))
-    return {(e, s): rules.requirements_met(requirements[s], totals[(e, s)])
-            for e in enrolment_ids for s in stage_ids}
-
 
 def enrolment_page(enrolment: Enrolment) -> dict:
     progresses = list(enrolment.stages.select_related("stage").order_by("stage__position"))
     stage_ids = {p.stage_id for p in progresses}
-    results = _results_by_stage([enrolment.pk], stage_ids)
+    results = requirement_results([enrolment.pk], stage_ids)
     entries = defaultdict(list)
     evidence = list(enrolment.evidence.select_related("recorded_by", "deal", "strikes")
                     .order_by("occurred_on", "pk"))
@@ -90,7 +65,7 @@ def _with_due(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
 
 
 def _attach_progress(enrolments: list[Enrolment], today: date) -> list[Enrolment]:
-    results = _results_by_stage([e.pk for e in enrolments],
+    results = requirement_results([e.pk for e in enrolments],
                                 {e.current_stage_id for e in enrolments})
     for enrolment in enrolments:
         met = results.get((enrolment.pk, enrolment.current_stage_id), [])

@@ -3,6 +3,7 @@ enrolment it changes, so two people recording at once never half-advance a candi
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from .models import (
     Evidence,
     Path,
     PathVersion,
+    Requirement,
     Stage,
     StageProgress,
 )
@@ -277,17 +279,29 @@ def evidence_strike(*, evidence: Evidence, reason: str, by: User) -> Evidence:
                                    text=reason.strip(), recorded_by=by)
 
 
+def requirement_results(enrolment_ids: list[int], stage_ids: set[int]
+                      ) -> dict[tuple[int, int], list[rules.Met]]:
+    """(enrolment, stage) → how far its evidence goes towards each requirement, in two
+    queries whatever the number of enrolments."""
+    requirements = defaultdict(list)
+    for requirement in Requirement.objects.filter(stage_id__in=stage_ids):
+        requirements[requirement.stage_id].append(
+            rules.Need(kind=requirement.kind, label=requirement.label, target=requirement.target))
+    struck = Evidence.objects.filter(kind=Evidence.Kind.STRIKE,
+                                     enrolment_id__in=enrolment_ids).values("strikes_id")
+    totals: dict[tuple[int, int], list[rules.Fact]] = defaultdict(list)
+    for row in (Evidence.objects.filter(enrolment_id__in=enrolment_ids, stage_id__in=stage_ids)
+                .exclude(kind=Evidence.Kind.STRIKE).exclude(pk__in=struck)
+                .values("enrolment_id", "stage_id", "kind").annotate(total=Sum("quantity"))):
+        totals[(row["enrolment_id"], row["stage_id"])].append(
+            rules.Fact(kind=row["kind"], quantity=row["total"] or Decimal(0)))
+    return {(e, s): rules.requirements_met(requirements[s], totals[(e, s)])
+            for e in enrolment_ids for s in stage_ids}
+
+
 def stage_results(enrolment: Enrolment, stage: Stage) -> list[rules.Met]:
     """How far the evidence of `stage` goes towards each of its requirements."""
-    struck = Evidence.objects.filter(enrolment=enrolment, kind=Evidence.Kind.STRIKE,
-                                     stage=stage).values("strikes_id")
-    facts = [rules.Fact(kind=k, quantity=q) for k, q in
-             Evidence.objects.filter(enrolment=enrolment, stage=stage)
-             .exclude(kind=Evidence.Kind.STRIKE).exclude(pk__in=struck)
-             .values_list("kind", "quantity")]
-    needs = [rules.Need(kind=r.kind, label=r.label,
-                        target=r.target) for r in stage.requirements.all()]
-    return rules.requirements_met(needs, facts)
+    return requirement_results([enrolment.pk], {stage.pk})[(enrolment.pk, stage.pk)]
 
 
 def _next_stage(enrolment: Enrolment) -> Stage | None:

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from tsgcrm.admin import RecordAdmin
+
 from .models import (
     Attendance,
     Circle,
@@ -282,20 +284,13 @@ class ConsentAnswerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(RecordAdmin):  # decisions are adopted in meetings
     list_display = ["reference", "title", "circle", "decided_on", "review_date", "status_label"]
     list_filter = ["circle__office", "decided_on"]
     search_fields = ["title", "text"]
     date_hierarchy = "decided_on"
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields] + ["consenting"]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # decisions are adopted in meetings
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    readonly_extra = ("consenting",)
 
     @admin.display(description=_("status"))
     def status_label(self, obj: Decision) -> str:

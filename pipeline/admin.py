@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from tsgcrm.admin import RecordAdmin
+
 from .models import (
     CalendarFeed,
     Deal,
@@ -150,12 +152,7 @@ class ReportSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportRun)
-class ReportRunAdmin(admin.ModelAdmin):
+class ReportRunAdmin(RecordAdmin):  # made from the report page
     list_display = ["__str__", "office", "requested_by", "status", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # made from the report page

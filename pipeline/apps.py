@@ -15,12 +15,8 @@ def _report_row_changed(sender, instance, **kwargs) -> None:
     """A move, interaction, objection or task changed: the office's reports are stale."""
     from tsgcrm.counts import bump_on_commit
 
-    office_id = getattr(instance, "office_id", None)
-    if office_id is None and getattr(instance, "deal_id", None):
-        office_id = type(instance).deal.field.related_model.objects.filter(
-            pk=instance.deal_id).values_list("office_id", flat=True).first()
-    if office_id is not None:
-        bump_on_commit("reports", office_id)
+    if instance.office_id is not None:  # each of them keeps its office
+        bump_on_commit("reports", instance.office_id)
 
 
 def _rates_changed(sender, **kwargs) -> None:

@@ -70,7 +70,7 @@ def column_chart(*, ident: str, title: str, columns: list[tuple[str, float, str]
 
 
 def _amount(money) -> float:
-    return float(money.total) if money and money.total is not None else 0.0
+    return float(money.total) if money.total is not None else 0.0
 
 
 def _printed(money, currency: str) -> str:

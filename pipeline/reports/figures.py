@@ -69,9 +69,6 @@ class Money:
     total: Decimal | None = ZERO
     missing: set[str] = field(default_factory=set)
 
-    def __bool__(self) -> bool:
-        return bool(self.amounts)
-
 
 class Converter:
     def __init__(self, currency: str, on: dt.date) -> None:
@@ -151,9 +148,6 @@ class Report:
         return not (any(r.open_count or r.entered or r.left for r in self.phases)
                     or any(c["count"] for c in self.closed.values()))
 
-    @property
-    def max_open(self) -> int:
-        return max([r.open_count for r in self.phases] + [1])
 
 
 def period_bounds(start: dt.date, end: dt.date, zone: str) -> tuple[dt.datetime, dt.datetime]:
@@ -162,13 +156,6 @@ def period_bounds(start: dt.date, end: dt.date, zone: str) -> tuple[dt.datetime,
     tz = zoneinfo.ZoneInfo(zone)
     return (dt.datetime.combine(start, dt.time(), tzinfo=tz),
             dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz))
-
-
-def _money_by(rows, key: str, converter: Converter) -> dict:
-    sums: dict = defaultdict(dict)
-    for row in rows:
-        sums[row[key]][row["currency"]] = row["total"] or ZERO
-    return {k: converter.money(v) for k, v in sums.items()}
 
 
 def _stays(moves) -> dict[int, tuple[int, float, float]]:
