@@ -34,7 +34,7 @@ from pipeline.reports.services import report_request, report_render
 user = User.objects.get(email="james.wright@tsg.example")
 run = ReportRun.objects.create(kind="office", office=user.office, start=sys.argv[1],
                                end=sys.argv[2], currency=user.office.currency,
-                               requested_by=user, key="bench")
+                               requested_by=user)
 start = time.perf_counter()
 report_render(run_id=run.pk)
 print(f"{time.perf_counter() - start:.2f}")

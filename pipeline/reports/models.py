@@ -90,10 +90,19 @@ class ReportRun(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.start}–{self.end}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.key = self.key or self.params_key()
+        super().save(*args, **kwargs)
+
     @staticmethod
     def key_for(**params) -> str:
         return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()
                               ).hexdigest()
+
+    def params_key(self) -> str:
+        """The same report asked again has the same key."""
+        return self.key_for(kind=self.kind, office=self.office_id, start=self.start,
+                            end=self.end, currency=self.currency, language=self.language)
 
     @property
     def filename(self) -> str:

@@ -84,17 +84,16 @@ def report_request(*, user: User, kind: str, office: Office | None, start: dt.da
     for the reports worker."""
     if end < start:
         raise ValidationError({"end": _("The period ends before it starts.")})
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    key = ReportRun.key_for(kind=kind, office=office.pk if office else None, start=start,
-                            end=end, currency=currency, language=language)
+    run = ReportRun(kind=kind, office=office, start=start, end=end, currency=currency,
+                    language=translation.get_language() or settings.LANGUAGE_CODE,
+                    requested_by=user)
+    run.key = run.params_key()
     existing = (ReportRun.objects.select_for_update()
-                .filter(key=key, created_at__gte=timezone.now() - FRESH_FOR)
+                .filter(key=run.key, created_at__gte=timezone.now() - FRESH_FOR)
                 .exclude(status=ReportRun.Status.FAILED).order_by("-created_at").first())
     if existing is not None:
         return existing
-    run = ReportRun.objects.create(kind=kind, office=office, start=start, end=end,
-                                   currency=currency, language=language, key=key,
-                                   requested_by=user)
+    run.save()
     from ..tasks import render_report
 
     transaction.on_commit(lambda: render_report.delay(run.pk))
@@ -116,6 +115,15 @@ def report_pdf(run: ReportRun) -> bytes:
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 
+def _make_pdf(run: ReportRun) -> bytes:
+    """Render the run's PDF, keep it and mark the run done; returns the PDF."""
+    pdf = report_pdf(run)
+    run.pdf.save(run.filename, ContentFile(pdf), save=False)
+    run.status, run.progress, run.finished_at = ReportRun.Status.DONE, 100, timezone.now()
+    run.save(update_fields=["pdf", "status", "progress", "finished_at"])
+    return pdf
+
+
 def report_render(*, run_id: int) -> bool:
     """Make the PDF of a queued run and tell whoever asked for it. A run already made (or
     being made by another worker) is left alone."""
@@ -129,13 +137,10 @@ def report_render(*, run_id: int) -> bool:
         return False
     run = ReportRun.objects.select_related("office", "requested_by").get(pk=run_id)
     try:
-        pdf = report_pdf(run)
+        _make_pdf(run)
     except ReportError as error:
         report_failed(run_id=run.pk, error=str(error))
         return False
-    run.pdf.save(run.filename, ContentFile(pdf), save=False)
-    run.status, run.progress, run.finished_at = ReportRun.Status.DONE, 100, timezone.now()
-    run.save(update_fields=["pdf", "status", "progress", "finished_at"])
     user = run.requested_by
     with translation.override(user.language or settings.LANGUAGE_CODE):
         EmailMessage(subject=_("Your report is ready: %(report)s") % {"report": run},
@@ -181,15 +186,8 @@ def deliveries_send(today: dt.date | None = None) -> int:
                                 start=start, end=end, currency=subscription.office.currency,
                                 language=user.language or settings.LANGUAGE_CODE,
                                 requested_by=user, status=ReportRun.Status.RUNNING)
-                run.key = ReportRun.key_for(kind=run.kind, office=run.office_id, start=start,
-                                            end=end, currency=run.currency,
-                                            language=run.language)
                 run.save()
-                pdf = report_pdf(run)
-                run.pdf.save(run.filename, ContentFile(pdf), save=False)
-                run.status, run.progress, run.finished_at = (ReportRun.Status.DONE, 100,
-                                                             timezone.now())
-                run.save(update_fields=["pdf", "status", "progress", "finished_at"])
+                pdf = _make_pdf(run)
                 with translation.override(run.language):
                     message = EmailMessage(
                         subject=_("Pipeline report of %(office)s, %(start)s – %(end)s")
