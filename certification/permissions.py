@@ -57,6 +57,11 @@ def enrolments_visible_to(user: User):
     return Enrolment.objects.filter(scope)
 
 
+def follows_candidates(user: User) -> bool:
+    """Who sees the candidates by stage: the experts' circle, admins and office leads."""
+    return sees_all(user) or user.is_office_lead
+
+
 def can_manage(user: User, enrolment: Enrolment | None = None,
                office_id: int | None = None) -> bool:
     """Enrol, set mentors and due dates, pause or withdraw (in `enrolment`'s office)."""

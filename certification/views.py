@@ -47,6 +47,7 @@ from .permissions import (
     can_record,
     can_revoke,
     enrolments_visible_to,
+    follows_candidates,
     sees_all,
 )
 from .selectors import (
@@ -84,7 +85,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     user = request.user
     return render(request, "certification/overview.html", {
         "mine": my_enrolments(user), "mentees": mentees(user),
-        "follows_candidates": sees_all(user) or user.is_office_lead,
+        "follows_candidates": follows_candidates(user),
         "certificates": Certificate.objects.filter(holder=user).select_related("enrolment__path"),
     })
 
@@ -92,7 +93,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def candidates(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not (sees_all(user) or user.is_office_lead):
+    if not follows_candidates(user):
         raise PermissionDenied(_("Office leads and the experts' circle follow the candidates."))
     form = CandidatesFilterForm(request.GET or None, offices=_managed_offices(user))
     filters = form.cleaned_data if form.is_valid() else {}
@@ -105,7 +106,7 @@ def candidates(request: HttpRequest) -> HttpResponse:
         template += "#board"
     return render(request, template, {
         "form": form, "columns": columns, "total": sum(len(c.enrolments) for c in columns),
-        "late": sum(c.late for c in columns), "can_enrol": True})
+        "late": sum(c.late for c in columns), "follows_candidates": True})
 
 
 @login_required
@@ -121,7 +122,8 @@ def registry_view(request: HttpRequest) -> HttpResponse:
     template = "certification/registry.html"
     if request.htmx:
         template += "#registry"
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode(),
+                                      "follows_candidates": follows_candidates(request.user)})
 
 
 # --- Enrolling --------------------------------------------------------------------------------
