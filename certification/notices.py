@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -39,7 +40,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
                 "decision": _("By consent decision %(reference)s of the %(circle)s.")
                 % {"reference": certificate.decision.reference,
                    "circle": certificate.decision.circle},
-                "issued": _("Issued on %(date)s") % {"date": _long_date(certificate.issued_on)},
+                "issued": _("Issued on %(date)s") % {"date": date_format(certificate.issued_on)},
                 "verify": _("Verify this certificate at %(url)s with the code")
                 % {"url": f"{settings.SITE_URL}/verify/"},
             }
@@ -47,12 +48,6 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         "certificate": certificate, "en": texts["en"], "fr": texts["fr"],
         "verify_url": f"{settings.SITE_URL}{certificate.get_absolute_url()}"})
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-
-
-def _long_date(value: date) -> str:
-    from django.utils.formats import date_format
-
-    return date_format(value, "DATE_FORMAT")
 
 
 def certificate_filename(certificate: Certificate) -> str:
