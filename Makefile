@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	echo "Preparing the database (first run: about a minute)…" && \
 	$(PY) manage.py migrate --noinput -v 0 && \
 	$(PY) manage.py demo && \
-	echo "" && echo "  tsgcrm is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)" && echo "" && \
+	echo "" && echo "  tsgcrm is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, workers and beat)" && echo "" && \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TSG_PORT=$(PORT) exec $(VENV)/bin/honcho start -f Procfile
 
 test: $(VENV)/.installed
