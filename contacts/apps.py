@@ -33,6 +33,13 @@ def _person_changed(sender, instance, created=False, **kwargs) -> None:
             bump_on_commit("people", office_id)
 
 
+def _consent_changed(sender, instance, **kwargs) -> None:
+    from .models import Consent, Person
+
+    Person.objects.filter(pk=instance.person_id).update(
+        newsletter_consent=Consent.allows_newsletters(instance.person_id))
+
+
 class ContactsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "contacts"
@@ -43,8 +50,12 @@ class ContactsConfig(AppConfig):
                                    dispatch_uid="contacts.tune_trigram_search")
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from .models import Person
+        from .models import Consent, Person
 
+        post_save.connect(_consent_changed, sender=Consent,
+                          dispatch_uid="contacts.consent_saved")
+        post_delete.connect(_consent_changed, sender=Consent,
+                            dispatch_uid="contacts.consent_deleted")
         post_save.connect(_person_changed, sender=Person, dispatch_uid="contacts.person_saved")
         post_delete.connect(_person_changed, sender=Person,
                             dispatch_uid="contacts.person_deleted")

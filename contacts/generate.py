@@ -119,5 +119,7 @@ def generate_people(*, office: Office, count: int, seed: int,
                      source=rng.choice(["web form", "business card", "event sign-up"]),
                      recorded_at=p.created_at)
              for p in people if rng.random() < 0.5], batch_size=batch)
+        Consent.refresh_newsletter_consent(  # bulk inserts send no signals
+            Person.objects.filter(pk__in=[p.pk for p in people]))
         created += size
     return created

@@ -282,6 +282,10 @@ class Person(ContactBase):
     persona = models.ForeignKey(Persona, verbose_name=_("buyer persona"), null=True,
                                 blank=True, on_delete=models.SET_NULL, related_name="people")
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
+    # What the consent records say now about newsletters (kept by Consent's signals): the
+    # one column a segment filters on, instead of finding each person's latest records.
+    newsletter_consent = models.BooleanField(_("accepts newsletters"), default=False,
+                                             editable=False)
     # Names only (and organisations), for typo-tolerant matching: short strings keep
     # trigram similarity cheap.
     name_text = models.TextField(editable=False, default="")
@@ -391,6 +395,37 @@ class Consent(models.Model):
     def __str__(self) -> str:
         state = _("opt-in") if self.granted else _("opt-out")
         return f"{self.get_channel_display()}: {state}"
+
+    @staticmethod
+    def refresh_newsletter_consent(people, consents=None) -> int:
+        """Set `newsletter_consent` of the `people` queryset from their consent records in
+        one UPDATE (bulk imports and merges write records without signals). `consents` is
+        the Consent model (a migration passes its historical one)."""
+        consents = consents or Consent
+        from django.db.models import Case, OuterRef, Subquery, Value, When
+        from django.db.models.functions import Coalesce
+        from django.db.models.lookups import Exact
+
+        def latest(channel):
+            return Subquery(consents.objects.filter(person=OuterRef("pk"), channel=channel)
+                            .order_by("-recorded_at", "-pk").values("granted")[:1])
+
+        allowed = (Exact(Coalesce(latest("newsletter"), Value(False)), True)
+                   & Exact(Coalesce(latest("email"), Value(True)), True))
+        return people.update(newsletter_consent=Case(When(allowed, then=Value(True)),
+                                                     default=Value(False)))
+
+    @staticmethod
+    def allows_newsletters(person_id: int) -> bool:
+        """The latest newsletter record is an opt-in, and no later email opt-out overrides it."""
+        latest = {}
+        for channel, granted in (Consent.objects.filter(
+                person_id=person_id, channel__in=[Consent.Channel.NEWSLETTER,
+                                                  Consent.Channel.EMAIL])
+                .order_by("-recorded_at", "-pk").values_list("channel", "granted")):
+            latest.setdefault(channel, granted)
+        return bool(latest.get(Consent.Channel.NEWSLETTER)) and latest.get(
+            Consent.Channel.EMAIL) is not False
 
 
 class Referral(models.Model):

@@ -185,6 +185,7 @@ def person_erase(*, person: Person, by: User) -> None:
     person.tags.clear()
     person.affiliations.all().delete()
     person.consents.update(source="")
+    Person.objects.filter(pk=person.pk).update(newsletter_consent=False)
     person.referrals.update(note="")
     person.interactions.update(notes="", participants="")  # logged by the pipeline
     Merge.objects.filter(kept=person).update(removed_snapshot={})
@@ -211,6 +212,9 @@ def person_merge(*, kept: Person, removed: Person, by: User) -> Merge:
     # rest as later apps add them, with no change here.
     for relation in Person._meta.related_objects:
         if relation.one_to_many and relation.related_model is not Merge:
+            # A model may settle its own conflicts first (both got the same newsletter).
+            if hasattr(relation.related_model, "before_person_merge"):
+                relation.related_model.before_person_merge(kept=kept, removed=removed)
             try:
                 with transaction.atomic():
                     relation.related_model._base_manager.filter(
@@ -228,6 +232,7 @@ def person_merge(*, kept: Person, removed: Person, by: User) -> Merge:
     kept.phone_normalised = ""  # recomputed by clean
     kept._organisation_names = None  # re-read after the affiliations moved
     _save_person(kept)
+    Consent.refresh_newsletter_consent(Person.objects.filter(pk=kept.pk))  # records moved
     return merge
 
 

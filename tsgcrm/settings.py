@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "contacts",
     "pipeline",
     "certification",
+    "newsletters",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -252,7 +254,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Report PDFs run on their own queue, served by a worker with a memory limit per process.
-CELERY_TASK_ROUTES = {"pipeline.tasks.render_report": {"queue": "reports"}}
+CELERY_TASK_ROUTES = {"pipeline.tasks.render_report": {"queue": "reports"},
+                      "newsletters.tasks.send_newsletter_batch": {"queue": "newsletters"}}
 # Synced into django-celery-beat's tables at beat start; admins can then tune them.
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
@@ -275,11 +278,34 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pipeline.tasks.send_report_subscriptions",
         "schedule": crontab(hour=7, minute=5),
     },
+    "newsletters-dispatch": {
+        "task": "newsletters.tasks.dispatch_newsletters",
+        "schedule": crontab(),  # every minute: due sends, A/B decisions, stalled sends
+    },
+    "newsletter-readers": {
+        "task": "newsletters.tasks.refresh_readers",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "certification-reminders": {
         "task": "certification.tasks.send_certification_reminders",
         "schedule": crontab(hour=6, minute=45),
     },
 }
+
+# --- Newsletters ------------------------------------------------------------------
+# Rows a worker claims at a time, how long its claim holds if it dies, how long one task
+# sends before handing on, how many tasks a send starts (one per newsletter worker).
+NEWSLETTER_CHUNK = envint("NEWSLETTER_CHUNK", 200)
+NEWSLETTER_LEASE_SECONDS = envint("NEWSLETTER_LEASE_SECONDS", 60)
+NEWSLETTER_BATCH_SECONDS = envint("NEWSLETTER_BATCH_SECONDS", 120)
+NEWSLETTER_PARALLEL = envint("NEWSLETTER_PARALLEL", 2)
+NEWSLETTER_MAX_ATTEMPTS = envint("NEWSLETTER_MAX_ATTEMPTS", 5)
+NEWSLETTER_RETRY_SECONDS = envint("NEWSLETTER_RETRY_SECONDS", 60)
+NEWSLETTER_DEFAULT_RATE_PER_MINUTE = envint("NEWSLETTER_DEFAULT_RATE_PER_MINUTE", 600)
+NEWSLETTER_MESSAGE_ID_DOMAIN = os.environ.get("NEWSLETTER_MESSAGE_ID_DOMAIN",
+                                              "newsletters.tsgcrm.local")
+# Providers' bounce and complaint webhooks (django-anymail): basic auth "user:password".
+ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET") or None}
 
 # --- Security -------------------------------------------------------------------
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)

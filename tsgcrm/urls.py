@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("", include("pipeline.urls")),
     path("", include("certification.urls")),
+    path("", include("newsletters.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ from circles.decisions.demo import build_demo_logbook
 from circles.demo import build_demo_network
 from circles.demo_data import DEMO_LOGINS, DEMO_PASSWORD
 from contacts.demo import build_demo_contacts
+from newsletters.demo import build_demo_newsletters
 from pipeline.demo import build_demo_deals, build_demo_rates, build_demo_tasks
 from pipeline.seed import load as load_phases
 
@@ -32,13 +33,14 @@ class Command(BaseCommand):
             counts.update(build_demo_deals())
             counts.update(build_demo_tasks())
             counts.update(build_demo_certification())
+            counts.update(build_demo_newsletters())
         self.stdout.write(self.style.SUCCESS(
             f"Demo network ready: {counts['offices']} offices, {counts['people']} people "
             f"({counts['new_people']} new), {counts['circles']} circles, "
             f"{counts['decisions']} decisions"
             + (f", {counts['contacts']} contacts, {counts['deals']} deals, "
                f"{counts['tasks']} tasks, {counts['enrolments']} on certification paths "
-               f"({counts['certificates']} certificates)."
+               f"({counts['certificates']} certificates), {counts['newsletters']} newsletters."
                if not no_contacts else ".")
         ))
         if not quiet_logins:

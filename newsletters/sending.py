@@ -1,0 +1,352 @@
+"""Sending a newsletter: workers claim delivery rows in chunks and hand each message over
+exactly once.
+
+How "exactly once" holds when a worker is killed at any instant:
+
+* Claiming takes unsent rows with ``SELECT … FOR UPDATE SKIP LOCKED`` and stamps them with
+  the worker's claim token and a lease, so two workers never hold the same row. Rows whose
+  lease ran out (their worker died) go back to the queue.
+* Over SMTP, the message is transferred up to, but not including, the final "." that ends
+  the DATA command. Only then is the row marked ``in_flight`` (committed, and only if the
+  claim is still ours: a fencing token), and then the "." is sent. A worker that dies
+  before the mark leaves an unfinished SMTP transaction, which the server discards: the
+  row is sent again later. A worker that dies after the mark has handed the message over:
+  the row counts as sent and is never sent again. What is left between the two is the
+  single write of the "." itself.
+* Another email backend (a provider's HTTP API through django-anymail, files in
+  development) is marked ``in_flight`` just before the call; a backend error puts the row
+  back in the queue.
+
+Transient refusals (4xx, a dropped connection before the hand-over) are retried with
+back-off; permanent ones (5xx) mark the row failed. Each office's rate (messages a minute)
+is counted in the shared cache, so it holds across every worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from contacts.models import Affiliation
+
+from . import rendering
+from .models import Delivery, Link, Newsletter
+
+log = logging.getLogger(__name__)
+
+SENT, RETRY, FAILED, FENCED = "sent", "retry", "failed", "fenced"
+
+
+@dataclass
+class Outcome:
+    result: str
+    error: str = ""
+    message_id: str = ""
+
+
+class Outbox:
+    """One connection of the configured email backend, handing over one message at a time
+    and calling `mark()` at the last moment before the hand-over cannot be undone."""
+
+    def __init__(self):
+        self.backend = get_connection(fail_silently=False)
+        self.smtp = isinstance(self.backend, SMTPBackend)
+
+    def close(self) -> None:
+        try:
+            self.backend.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            log.debug("closing the email connection failed", exc_info=True)
+
+    def send(self, email, mark) -> Outcome:
+        if self.smtp:
+            return self._send_smtp(email, mark)
+        if not mark():
+            return Outcome(FENCED)
+        try:
+            self.backend.send_messages([email])
+        except Exception as error:  # noqa: BLE001 - any backend error: not handed over
+            return Outcome(RETRY, str(error)[:500])
+        status = getattr(email, "anymail_status", None)
+        return Outcome(SENT, message_id=getattr(status, "message_id", None) or "")
+
+    def _send_smtp(self, email, mark) -> Outcome:
+        backend = self.backend
+        try:
+            if backend.connection is None:
+                backend.open()
+            smtp = backend.connection
+            sender = email.from_email
+            recipients = email.recipients()
+            data = email.message().as_bytes(linesep="\r\n")
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                return self._refused(code, reply)
+            for recipient in recipients:
+                code, reply = smtp.rcpt(recipient)
+                if code not in (250, 251):
+                    return self._refused(code, reply)
+            smtp.putcmd("data")
+            code, reply = smtp.getreply()
+            if code != 354:
+                return self._refused(code, reply)
+            payload = smtplib._quote_periods(data)  # noqa: SLF001 - as smtplib.data() does
+            if not payload.endswith(b"\r\n"):
+                payload += b"\r\n"
+            smtp.send(payload)
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            return Outcome(RETRY, str(error)[:500])
+        if not mark():
+            self._drop()  # the server discards a DATA never ended with "."
+            return Outcome(FENCED)
+        try:
+            smtp.send(b".\r\n")
+            code, reply = smtp.getreply()
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            # The message was handed over; whether the server kept it is unknown, and
+            # sending again could make a duplicate: it stays counted as sent.
+            return Outcome(SENT, f"unconfirmed: {error}"[:500])
+        if code == 250:
+            return Outcome(SENT)
+        return self._refused(code, reply, after_handover=True)
+
+    def _refused(self, code: int, reply: bytes, after_handover: bool = False) -> Outcome:
+        text = f"{code} {reply.decode(errors='replace')}"[:500]
+        if not after_handover:
+            try:
+                self.backend.connection.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+        return Outcome(RETRY if 400 <= code < 500 else FAILED, text)
+
+    def _drop(self) -> None:
+        try:
+            if self.backend.connection is not None:
+                self.backend.connection.close()
+        except Exception:  # noqa: BLE001
+            log.debug("closing the SMTP connection failed", exc_info=True)
+        self.backend.connection = None
+
+
+class RateLimit:
+    """At most `per_minute` messages per office per clock minute, counted in the shared
+    cache (Redis in production) by every worker. Permits are taken a few at a time."""
+
+    def __init__(self, office_id: int, per_minute: int):
+        self.office_id, self.per_minute = office_id, max(per_minute, 1)
+        self.block = max(1, min(20, self.per_minute // 20))
+        self.left = 0
+        self.minute = None
+
+    def wait(self) -> None:
+        while True:
+            minute = int(time.time() // 60)
+            if self.left and minute == self.minute:
+                self.left -= 1
+                return
+            key = f"newsletter-rate:{self.office_id}:{minute}"
+            cache.add(key, 0, timeout=180)
+            try:
+                used = cache.incr(key, self.block)
+            except ValueError:  # expired in between
+                continue
+            granted = min(self.block, self.per_minute - (used - self.block))
+            if granted > 0:
+                self.minute, self.left = minute, granted - 1
+                return
+            time.sleep(max(0.05, 60 - time.time() % 60 + 0.01))
+
+
+def _organisation_name():
+    return Subquery(Affiliation.objects.filter(person=OuterRef("person_id"))
+                    .order_by("pk").values("organisation__name")[:1])
+
+
+def recover(newsletter_id: int) -> None:
+    """Rows of dead workers: claimed ones go back to the queue; handed-over ones count as
+    sent (they were handed over; sending them again could make a duplicate)."""
+    now = timezone.now()
+    Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.CLAIMED,
+                            claimed_until__lt=now).update(status=Delivery.Status.QUEUED,
+                                                          claim=None)
+    Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.IN_FLIGHT,
+                            claimed_until__lt=now).update(
+        status=Delivery.Status.SENT, sent_at=now, claim=None,
+        error="handed over; the worker stopped before the server confirmed")
+
+
+def claim(newsletter_id: int, token: uuid.UUID, size: int, lease: float) -> list[int]:
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(Delivery.objects.select_for_update(skip_locked=True)
+                   .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+                           newsletter_id=newsletter_id, status=Delivery.Status.QUEUED)
+                   .order_by("id").values_list("id", flat=True)[:size])
+        if ids:
+            Delivery.objects.filter(pk__in=ids).update(
+                status=Delivery.Status.CLAIMED, claim=token,
+                claimed_until=now + timezone.timedelta(seconds=lease))
+    return ids
+
+
+def release(token: uuid.UUID) -> None:
+    Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED).update(
+        status=Delivery.Status.QUEUED, claim=None)
+
+
+def _mark(delivery_id: int, token: uuid.UUID, message_id: str):
+    def mark() -> bool:
+        return Delivery.objects.filter(
+            pk=delivery_id, claim=token, status=Delivery.Status.CLAIMED).update(
+            status=Delivery.Status.IN_FLIGHT, message_id=message_id) == 1
+    return mark
+
+
+class Batch:
+    """What one worker needs to send a newsletter: compiled versions, sender, links."""
+
+    def __init__(self, newsletter: Newsletter):
+        self.newsletter = newsletter
+        self.sender = rendering.Sender.of(newsletter.office)
+        links = dict(Link.objects.filter(newsletter=newsletter).values_list("url", "pk"))
+        self.versions = {
+            v.language: rendering.compile_version(v, newsletter=newsletter,
+                                                  sender=self.sender, links=links)
+            for v in newsletter.versions.all()}
+        self.office = newsletter.office.name
+
+    def email(self, row: dict, connection):
+        compiled = self.versions.get(row["language"]) or self.versions[
+            self.newsletter.language]
+        reader = rendering.Reader(row["person__first_name"], row["person__last_name"],
+                                  row["email"], row["person__city"], row["organisation"] or "")
+        subject, html, text = rendering.personalise(compiled, reader, office=self.office,
+                                                    variant=row["variant"],
+                                                    delivery_id=row["id"])
+        message_id = rendering.new_message_id(self.newsletter.pk, row["id"])
+        email = rendering.message(
+            sender=self.sender, to=row["email"], subject=subject, html=html, text=text,
+            unsubscribe_url=rendering.tracking_urls(row["id"])["unsubscribe"],
+            message_id=message_id, connection=connection)
+        return email, message_id
+
+
+def _still_sending(newsletter_id: int) -> bool:
+    return Newsletter.objects.filter(pk=newsletter_id, status__in=[
+        Newsletter.Status.SENDING, Newsletter.Status.TESTING]).exists()
+
+
+def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
+    """Claim and send chunks of the newsletter until none is left, it is paused or
+    cancelled, or `seconds` have passed. Returns how many messages were handed over."""
+    seconds = seconds if seconds is not None else settings.NEWSLETTER_BATCH_SECONDS
+    started = time.monotonic()
+    newsletter = Newsletter.objects.select_related("office").filter(pk=newsletter_id).first()
+    if newsletter is None or not _still_sending(newsletter_id):
+        return 0
+    recover(newsletter_id)
+    batch = Batch(newsletter)
+    limit = RateLimit(newsletter.office_id, batch.sender.rate_per_minute)
+    size = max(1, min(settings.NEWSLETTER_CHUNK, batch.sender.rate_per_minute // 2))
+    lease = settings.NEWSLETTER_LEASE_SECONDS + size * 60 / batch.sender.rate_per_minute
+    token = uuid.uuid4()
+    outbox = Outbox()
+    handed = 0
+    try:
+        while time.monotonic() - started < seconds and _still_sending(newsletter_id):
+            cache.set(f"newsletter-running:{newsletter_id}", 1, timeout=30)
+            ids = claim(newsletter_id, token, size, lease)
+            if not ids:
+                break
+            rows = list(Delivery.objects.filter(pk__in=ids, claim=token)
+                        .annotate(organisation=_organisation_name())
+                        .values("id", "email", "language", "variant", "attempts",
+                                "person__first_name", "person__last_name", "person__city",
+                                "person__newsletter_consent")
+                        .order_by("id"))
+            done, failed, retry, skipped = [], [], [], []
+            for n, row in enumerate(rows):
+                if n and n % 50 == 0 and not _still_sending(newsletter_id):
+                    break
+                if not row["person__newsletter_consent"]:
+                    skipped.append(row["id"])  # withdrew consent since the send began
+                    continue
+                limit.wait()
+                email, message_id = batch.email(row, outbox.backend)
+                outcome = outbox.send(email, _mark(row["id"], token, message_id))
+                if outcome.result == SENT:
+                    done.append((row["id"], outcome))
+                    handed += 1
+                elif outcome.result == FAILED:
+                    failed.append((row["id"], outcome))
+                elif outcome.result == RETRY:
+                    retry.append((row, outcome))
+            _record(token, done, failed, retry, skipped)
+            release(token)  # rows left unsent when the newsletter was paused
+    finally:
+        outbox.close()
+    finish_if_done(newsletter_id)
+    return handed
+
+
+def _record(token, done, failed, retry, skipped) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        plain = [pk for pk, outcome in done if not outcome.error and not outcome.message_id]
+        if plain:
+            Delivery.objects.filter(pk__in=plain, claim=token).update(
+                status=Delivery.Status.SENT, sent_at=now, claim=None)
+        for pk, outcome in done:
+            if outcome.error or outcome.message_id:
+                fields = {"status": Delivery.Status.SENT, "sent_at": now, "claim": None,
+                          "error": outcome.error}
+                if outcome.message_id:  # a provider's own id, for its webhooks
+                    fields["message_id"] = outcome.message_id
+                Delivery.objects.filter(pk=pk, claim=token).update(**fields)
+        for pk, outcome in failed:
+            Delivery.objects.filter(pk=pk, claim=token).update(
+                status=Delivery.Status.FAILED, error=outcome.error, claim=None)
+        for row, outcome in retry:
+            attempts = row["attempts"] + 1
+            if attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
+                fields = {"status": Delivery.Status.FAILED}
+            else:
+                delay = settings.NEWSLETTER_RETRY_SECONDS * 2 ** (attempts - 1)
+                fields = {"status": Delivery.Status.QUEUED,
+                          "next_attempt_at": now + timezone.timedelta(seconds=delay)}
+            # A row handed over and then refused with 4xx is back from in flight.
+            Delivery.objects.filter(pk=row["id"], claim=token).update(
+                attempts=attempts, error=outcome.error, claim=None, **fields)
+        if skipped:
+            Delivery.objects.filter(pk__in=skipped, claim=token).update(
+                status=Delivery.Status.SKIPPED, claim=None)
+
+
+def finish_if_done(newsletter_id: int) -> bool:
+    """Mark the newsletter sent once no row is left to send (nor held for an A/B test)."""
+    from .services import newsletter_finished
+
+    with transaction.atomic():
+        newsletter = (Newsletter.objects.select_for_update()
+                      .filter(pk=newsletter_id, status=Newsletter.Status.SENDING).first())
+        if newsletter is None:
+            return False
+        if Delivery.objects.filter(newsletter_id=newsletter_id, status__in=[
+                Delivery.Status.QUEUED, Delivery.Status.CLAIMED, Delivery.Status.IN_FLIGHT,
+                Delivery.Status.HELD]).exists():
+            return False
+        newsletter_finished(newsletter)
+    return True
