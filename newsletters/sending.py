@@ -87,6 +87,7 @@ class Outbox:
             if backend.connection is None:
                 backend.open()
             smtp = backend.connection
+            smtp.ehlo_or_helo_if_needed()
             sender = email.from_email
             recipients = email.recipients()
             data = email.message().as_bytes(linesep="\r\n")
@@ -266,8 +267,8 @@ def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
     outbox = Outbox()
     handed = 0
     try:
-        while time.monotonic() - started < seconds and _still_sending(newsletter_id):
-            cache.set(f"newsletter-running:{newsletter_id}", 1, timeout=30)
+        while _still_sending(newsletter_id):
+            cache.set(f"newsletter-running:{newsletter_id}", 1, timeout=int(lease) + 1)
             ids = claim(newsletter_id, token, size, lease)
             if not ids:
                 break
@@ -275,7 +276,7 @@ def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
                         .annotate(organisation=_organisation_name())
                         .values("id", "email", "language", "variant", "attempts",
                                 "person__first_name", "person__last_name", "person__city",
-                                "person__newsletter_consent")
+                                "person__newsletter_consent", "organisation")
                         .order_by("id"))
             done, failed, retry, skipped = [], [], [], []
             for n, row in enumerate(rows):
@@ -296,6 +297,8 @@ def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
                     retry.append((row, outcome))
             _record(token, done, failed, retry, skipped)
             release(token)  # rows left unsent when the newsletter was paused
+            if time.monotonic() - started >= seconds:
+                break  # at least one chunk per call; the task hands on to a fresh one
     finally:
         outbox.close()
     finish_if_done(newsletter_id)

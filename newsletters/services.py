@@ -427,7 +427,7 @@ def _upsert(readers: list[Reader], fields: list[str]) -> int:
 def reader_of(person: Person | None, user: User) -> rendering.Reader:
     if person is None:
         return rendering.Reader(user.first_name, user.last_name, user.email, "", "")
-    organisation = person.organisations.order_by("affiliation__pk").values_list(
+    organisation = person.organisations.order_by("affiliations__pk").values_list(
         "name", flat=True).first() or ""
     return rendering.Reader(person.first_name, person.last_name, person.email, person.city,
                             organisation)

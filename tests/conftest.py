@@ -104,13 +104,14 @@ def worker_processes(transactional_db, tmp_path):
     outbox = tmp_path / "outbox"
     outbox.mkdir()
 
-    def start(count: int, queues: str = "celery,reports") -> Path:
+    def start(count: int, queues: str = "celery,reports", env: dict | None = None) -> Path:
+        extra = env or {}
         db = connection.settings_dict
         env = {**os.environ,
                "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
                                f"{db['PORT']}/{db['NAME']}",
                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-               "EMAIL_FILE_PATH": str(outbox)}
+               "EMAIL_FILE_PATH": str(outbox), **extra}
         celery = str(Path(sys.executable).with_name("celery"))
         for n in range(count):
             processes.append(subprocess.Popen(  # noqa: S603 - our celery, fixed arguments
@@ -121,9 +122,11 @@ def worker_processes(transactional_db, tmp_path):
                 stderr=(tmp_path / f"worker{n}.log").open("w")))
         return outbox
 
+    start.processes = processes  # a test may kill one
     yield start
     for process in processes:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
     for process in processes:
         process.wait(timeout=20)
 
