@@ -142,6 +142,10 @@ class Outbox:
         self.backend.connection = None
 
 
+class Stopped(Exception):
+    """The newsletter was paused or cancelled while a worker waited."""
+
+
 class RateLimit:
     """At most `per_minute` messages per office per clock minute, counted in the shared
     cache (Redis in production) by every worker. Permits are taken a few at a time."""
@@ -152,7 +156,9 @@ class RateLimit:
         self.left = 0
         self.minute = None
 
-    def wait(self) -> None:
+    def wait(self, keep_going=lambda: True) -> None:
+        """Return once a message may go; raise Stopped if `keep_going()` turns false while
+        waiting for the next minute."""
         while True:
             minute = int(time.time() // 60)
             if self.left and minute == self.minute:
@@ -168,7 +174,10 @@ class RateLimit:
             if granted > 0:
                 self.minute, self.left = minute, granted - 1
                 return
-            time.sleep(max(0.05, 60 - time.time() % 60 + 0.01))
+            while int(time.time() // 60) == minute:
+                if not keep_going():
+                    raise Stopped
+                time.sleep(min(1.0, 60 - time.time() % 60 + 0.01))
 
 
 def _organisation_name():
@@ -176,17 +185,18 @@ def _organisation_name():
                     .order_by("pk").values("organisation__name")[:1])
 
 
-def recover(newsletter_id: int) -> None:
-    """Rows of dead workers: claimed ones go back to the queue; handed-over ones count as
-    sent (they were handed over; sending them again could make a duplicate)."""
+def recover(newsletter_id: int) -> int:
+    """Rows of dead workers: claimed ones go back to the queue (their number is returned);
+    handed-over ones count as sent (sending them again could make a duplicate)."""
     now = timezone.now()
-    Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.CLAIMED,
-                            claimed_until__lt=now).update(status=Delivery.Status.QUEUED,
-                                                          claim=None)
+    requeued = Delivery.objects.filter(
+        newsletter_id=newsletter_id, status=Delivery.Status.CLAIMED,
+        claimed_until__lt=now).update(status=Delivery.Status.QUEUED, claim=None)
     Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.IN_FLIGHT,
                             claimed_until__lt=now).update(
         status=Delivery.Status.SENT, sent_at=now, claim=None,
         error="handed over; the worker stopped before the server confirmed")
+    return requeued
 
 
 def claim(newsletter_id: int, token: uuid.UUID, size: int, lease: float) -> list[int]:
@@ -270,6 +280,8 @@ def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
         while _still_sending(newsletter_id):
             cache.set(f"newsletter-running:{newsletter_id}", 1, timeout=int(lease) + 1)
             ids = claim(newsletter_id, token, size, lease)
+            if not ids and recover(newsletter_id):  # another worker died
+                ids = claim(newsletter_id, token, size, lease)
             if not ids:
                 break
             rows = list(Delivery.objects.filter(pk__in=ids, claim=token)
@@ -285,7 +297,10 @@ def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
                 if not row["person__newsletter_consent"]:
                     skipped.append(row["id"])  # withdrew consent since the send began
                     continue
-                limit.wait()
+                try:
+                    limit.wait(lambda: _still_sending(newsletter_id))
+                except Stopped:
+                    break
                 email, message_id = batch.email(row, outbox.backend)
                 outcome = outbox.send(email, _mark(row["id"], token, message_id))
                 if outcome.result == SENT:

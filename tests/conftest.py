@@ -128,7 +128,11 @@ def worker_processes(transactional_db, tmp_path):
         if process.poll() is None:
             process.terminate()
     for process in processes:
-        process.wait(timeout=20)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def emails_in(folder) -> list[str]:
