@@ -213,7 +213,8 @@ def quick_add(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(
-        _people_for_user(request).select_related("office", "owner", "persona")
+        _people_for_user(request).select_related("office", "owner", "persona",
+                                                 "newsletter_reader")
         .prefetch_related(
             "tags",
             Prefetch("affiliations",
@@ -228,6 +229,10 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "consents": [(label, status) for (value, label), status in zip(
             Consent.Channel.choices, consent_status(person).values(), strict=True)],
         "consent_form": ConsentForm(), "referral_form": ReferralForm(person=person),
+        # What they did with newsletters (kept by the newsletters app).
+        "reader": getattr(person, "newsletter_reader", None),
+        "newsletters_received": person.newsletter_deliveries.filter(sent_at__isnull=False)
+        .select_related("newsletter").order_by("-sent_at")[:5],
         "duplicates": likely_duplicates(
             _people_for_user(request), email=person.email, phone=person.phone_normalised,
             first_name=person.first_name, last_name=person.last_name,

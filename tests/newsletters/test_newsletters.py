@@ -577,3 +577,15 @@ def test_the_demo_builds_sent_newsletters_with_stats(db):
     assert stats["delivered"] > 20 and 10 < stats["open_rate"] < 45
     assert Reader.objects.exists()
     assert PersonFactory._meta.model.objects.filter(newsletter_consent=True).exists()
+
+
+def test_the_contact_page_shows_what_the_reader_did(client, office_a, consultant_a):
+    person = reader(office_a, owner=consultant_a)
+    item = newsletter(office_a)
+    send_all(item)
+    services.delivery_opened(Delivery.objects.get())
+    services.refresh_readers()
+    client.force_login(consultant_a)
+    page = client.get(person.get_absolute_url()).content.decode()
+    assert "Monthly news" in page and "opened" in page
+    assert "Regular opener" not in page and "Occasional opener" in page
