@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -86,6 +87,9 @@ class Outbox:
         try:
             if backend.connection is None:
                 backend.open()
+                # The final "." goes in a write of its own: without this, Nagle's algorithm
+                # holds it until the server's delayed ACK (40 ms a message).
+                backend.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp = backend.connection
             smtp.ehlo_or_helo_if_needed()
             sender = email.from_email
