@@ -277,6 +277,9 @@ class Click(models.Model):
     class Meta:
         indexes = [models.Index(fields=["link"])]
 
+    def __str__(self) -> str:
+        return f"{self.link} ({self.at:%Y-%m-%d %H:%M})"
+
 
 class Reader(models.Model):
     """What a contact does with newsletters (the engagement segments and the contact page
@@ -295,6 +298,9 @@ class Reader(models.Model):
     class Meta:
         verbose_name = _("newsletter reader")
         verbose_name_plural = _("newsletter readers")
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.get_engagement_display() or '—'}"
 
     @property
     def open_rate(self) -> float | None:

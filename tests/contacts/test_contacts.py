@@ -251,7 +251,7 @@ def test_list_and_detail_queries_do_not_grow(client, consultant_a, office_a, luc
     assert response.text.count('<tr>') >= 25
     with django_assert_max_num_queries(13):  # search counts exact matches first
         client.get(reverse("contacts:person_list"), {"q": "a", "page": 2})
-    with django_assert_max_num_queries(22):  # profile, consent, timeline, duplicates, paths, newsletters
+    with django_assert_max_num_queries(22):  # profile, consent, timeline, paths, newsletters
         assert client.get(reverse("contacts:person_detail", args=[lucia.pk])
                           ).status_code == 200
 

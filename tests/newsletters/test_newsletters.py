@@ -406,7 +406,7 @@ def test_unsubscribe_page_speaks_the_readers_language(client, office_a):
 
 # --- Provider webhooks ----------------------------------------------------------------------
 
-def _postmark(client, payload, secret="hook:secret"):
+def _postmark(client, payload, secret="hook:secret"):  # noqa: S107 - a test credential
     import base64
 
     auth = "Basic " + base64.b64encode(secret.encode()).decode()
