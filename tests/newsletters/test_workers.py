@@ -10,6 +10,8 @@ import time
 import pytest
 from django.utils import timezone
 
+from contacts.models import Consent
+from contacts.services import consent_record
 from newsletters import services
 from newsletters.models import Delivery, Newsletter
 from newsletters.tasks import start_newsletter
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def sink():
-    controller, server, port = smtpsink.start(delay=0.003, keep=False)
+    controller, server, port = smtpsink.start(delay=0.003, keep=True)
     server.port = port
     yield server
     controller.stop()
@@ -65,8 +67,8 @@ def test_a_worker_killed_mid_send_neither_duplicates_nor_skips(office_a, worker_
     emails = [f"r{n}@example.com" for n in range(600)]
     item = newsletter(office_a)
     start_workers(worker_processes, sink, 2)
-    make_due(item)
-    start_newsletter.delay(item.pk)
+    make_due(item)  # its time has come: the beat job starts it
+    services.dispatch()
     assert wait_for(lambda: sink.count >= 120, 60), "the send did not start"
     victim = worker_processes.processes[0]
     os.kill(victim.pid, signal.SIGKILL)  # no warning, in the middle of a chunk
@@ -81,25 +83,45 @@ def test_a_worker_killed_mid_send_neither_duplicates_nor_skips(office_a, worker_
     assert Delivery.objects.filter(newsletter=item, status="sent").count() == 600
 
 
-def test_pause_stops_the_workers_and_resume_continues_where_it_stopped(
-        office_a, worker_processes, sink):
+def test_pause_resume_consent_and_unsubscribe(client, office_a, worker_processes, sink):
+    """Sent now from the page's service, paused, resumed where it stopped; readers who
+    withdraw meanwhile are skipped, and one who unsubscribes from the message they got
+    is left out of the next newsletter."""
     many_readers(office_a, 400)
     emails = [f"r{n}@example.com" for n in range(400)]
     item = newsletter(office_a)
     start_workers(worker_processes, sink, 1)
-    make_due(item)
-    start_newsletter.delay(item.pk)
+    services.newsletter_schedule(newsletter=item, send_at=None)  # "Send now"
     assert wait_for(lambda: sink.count >= 60, 60)
     services.newsletter_pause(newsletter=item)
     time.sleep(1.5)  # the chunk under way stops at its next check
     paused_at = sink.count
     time.sleep(2)
     assert sink.count == paused_at < 400, "messages went out while paused"
-    assert Delivery.objects.filter(newsletter=item, status="queued").count() == \
-        400 - paused_at
+    queued = Delivery.objects.filter(newsletter=item, status="queued")
+    assert queued.count() == 400 - paused_at
+    withdrawing = list(queued.order_by("-pk").select_related("person")[:5])
+    for row in withdrawing:
+        consent_record(person=row.person, channel=Consent.Channel.NEWSLETTER, granted=False,
+                       lawful_basis=Consent.Basis.CONSENT, source="phone call", by=None)
+    received = sink.messages[0]
+    unsubscribed = received["To"]
+    url = received["List-Unsubscribe"].strip("<>")
+    assert client.post(url.split("8000", 1)[-1],
+                       {"List-Unsubscribe": "One-Click"}).status_code == 200
     services.newsletter_resume(newsletter=item)
     assert wait_for(lambda: status(item) == Newsletter.Status.SENT, 90, beat=True)
-    assert_exactly_once(sink, emails)
+    left_out = {row.email for row in withdrawing}
+    assert_exactly_once(sink, [e for e in emails if e not in left_out])
+    assert not any(sink.recipients[e] for e in left_out)
+    assert Delivery.objects.filter(newsletter=item, status="skipped").count() == 5
+    # The next newsletter leaves out the five and the one who unsubscribed.
+    sink.recipients.clear()
+    sink.count = 0
+    second = newsletter(office_a)
+    services.newsletter_schedule(newsletter=second, send_at=None)
+    assert wait_for(lambda: status(second) == Newsletter.Status.SENT, 90, beat=True)
+    assert sink.count == 400 - 6 and sink.recipients[unsubscribed] == 0
 
 
 def test_the_office_rate_holds_across_two_workers(office_a, worker_processes, sink):
