@@ -11,7 +11,7 @@ from contacts.models import Kind, Persona, Tag
 from pipeline.models import Phase
 
 from . import rendering
-from .models import Newsletter, Segment, Version
+from .models import Newsletter, Segment, Sender, Version
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -158,3 +158,10 @@ class PreviewForm(forms.Form):
         self.fields["person"].queryset = people
         if newsletter.ab_test != Newsletter.ABTest.SUBJECT:
             del self.fields["variant"]
+
+
+class SenderForm(forms.ModelForm):
+    class Meta:
+        model = Sender
+        fields = ["from_name", "from_email", "reply_to", "postal_address", "rate_per_minute"]
+        widgets = {"postal_address": forms.Textarea(attrs={"rows": 3})}

@@ -16,6 +16,7 @@ urlpatterns = [
     path("newsletters/<int:pk>/pause/", views.newsletter_pause, name="pause"),
     path("newsletters/<int:pk>/resume/", views.newsletter_resume, name="resume"),
     path("newsletters/<int:pk>/cancel/", views.newsletter_cancel, name="cancel"),
+    path("newsletters/sender/<int:office>/", views.sender_edit, name="sender"),
     path("newsletters/segments/", views.segment_list, name="segment_list"),
     path("newsletters/segments/new/", views.segment_create, name="segment_create"),
     path("newsletters/segments/count/", views.segment_count, name="segment_count"),

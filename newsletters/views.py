@@ -20,8 +20,15 @@ from pipeline.reports import charts
 from tsgcrm.forms import add_service_errors
 
 from . import services
-from .forms import NewsletterForm, PreviewForm, ScheduleForm, SegmentForm, VersionFormSet
-from .models import Newsletter, Segment, Version
+from .forms import (
+    NewsletterForm,
+    PreviewForm,
+    ScheduleForm,
+    SegmentForm,
+    SenderForm,
+    VersionFormSet,
+)
+from .models import Newsletter, Segment, Sender, Version
 
 
 def can_manage(user: User) -> bool:
@@ -267,3 +274,18 @@ def newsletter_test(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("%(count)s test message(s) sent to %(email)s.")
                          % {"count": sent, "email": request.user.email})
     return redirect(newsletter)
+
+
+@login_required
+def sender_edit(request: HttpRequest, office: int) -> HttpResponse:
+    """Who an office's newsletters come from, the footer's postal address and the rate."""
+    office = get_object_or_404(_offices(request.user), pk=office)
+    sender = Sender.objects.filter(office=office).first() or Sender(
+        office=office, from_name=office.name, postal_address=f"{office.name}\n{office.city}")
+    form = SenderForm(request.POST or None, instance=sender)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Sender saved."))
+        return redirect("newsletters:list")
+    return render(request, "newsletters/sender_form.html", {
+        "form": form, "office": office, "offices": _offices(request.user)})

@@ -589,3 +589,17 @@ def test_the_contact_page_shows_what_the_reader_did(client, office_a, consultant
     page = client.get(person.get_absolute_url()).content.decode()
     assert "Monthly news" in page and "opened" in page
     assert "Regular opener" not in page and "Occasional opener" in page
+
+
+def test_office_leads_set_their_offices_sender(client, office_a, office_b, lead_a):
+    client.force_login(lead_a)
+    url = reverse("newsletters:sender", args=[office_a.pk])
+    assert office_a.name in client.get(url).content.decode()
+    bad = client.post(url, {"from_name": "TSG France", "from_email": "not an address",
+                            "postal_address": "Paris", "rate_per_minute": 0})
+    assert bad.status_code == 200 and "Enter a valid email address" in bad.content.decode()
+    assert client.post(url, {"from_name": "TSG France", "from_email": "news@tsg.fr",
+                             "postal_address": "Paris", "rate_per_minute": 300}
+                       ).status_code == 302
+    assert rendering.Sender.of(office_a).from_header == "TSG France <news@tsg.fr>"
+    assert client.get(reverse("newsletters:sender", args=[office_b.pk])).status_code == 404
