@@ -13,6 +13,12 @@ from pipeline.models import Phase
 from . import rendering
 from .models import Newsletter, Segment, Sender, Version
 
+def office_languages(office: Office | None) -> list[str]:
+    """The office's languages that newsletters can be written in (the app's languages)."""
+    offered = dict(settings.LANGUAGES)
+    return [c for c in (office.language_list if office else []) if c in offered] or ["en"]
+
+
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -72,7 +78,7 @@ class NewsletterForm(forms.ModelForm):
             self.fields["office"].initial = user.office_id
             office = Office.objects.filter(pk=user.office_id).first()
             if office:
-                self.fields["language"].initial = office.language_list[0]
+                self.fields["language"].initial = office_languages(office)[0]
 
     def clean(self):
         data = super().clean()

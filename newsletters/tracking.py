@@ -20,6 +20,7 @@ from contacts.models import Consent, Person
 from contacts.services import consent_record
 
 from . import rendering, services
+from .forms import office_languages
 from .models import Delivery, Link
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def _unsubscribe(request: HttpRequest, delivery: Delivery) -> HttpResponse:
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-        services.unsubscribe(delivery, how=_("One-click unsubscribe") if one_click
-                             else _("Unsubscribe link"))
+        # The consent record is read by the office: written in the office's language.
+        with translation.override(office_languages(delivery.newsletter.office)[0]):
+            services.unsubscribe(delivery, how=_("One-click unsubscribe") if one_click
+                                 else _("Unsubscribe link"))
         if one_click:
             return HttpResponse(_("You are unsubscribed."), content_type="text/plain")
         return render(request, "newsletters/unsubscribed.html", {"delivery": delivery})

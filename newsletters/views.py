@@ -27,6 +27,7 @@ from .forms import (
     SegmentForm,
     SenderForm,
     VersionFormSet,
+    office_languages,
 )
 from .models import Newsletter, Segment, Sender, Version
 
@@ -132,8 +133,7 @@ def _newsletter_form(request: HttpRequest, newsletter: Newsletter | None) -> Htt
     initial = []
     if newsletter is None:
         office = Office.objects.filter(pk=request.user.office_id).first()
-        languages = office.language_list if office else ["en"]
-        initial = [{"language": code} for code in languages]
+        initial = [{"language": code} for code in office_languages(office)]
     formset = VersionFormSet(request.POST or None, instance=newsletter or Newsletter(),
                              prefix="versions", initial=initial)
     if newsletter is None:
