@@ -68,7 +68,8 @@ def newsletter_list(request: HttpRequest) -> HttpResponse:
     figures = services.list_figures([n.pk for n in page.object_list])
     return render(request, "newsletters/newsletter_list.html", {
         "page": page, "rows": [(n, figures.get(n.pk)) for n in page.object_list],
-        "status": status, "statuses": Newsletter.Status.choices})
+        "status": status, "statuses": Newsletter.Status.choices,
+        "sender_office": request.user.office_id or offices.values_list("pk", flat=True).first()})
 
 
 @login_required
@@ -150,7 +151,8 @@ def _newsletter_form(request: HttpRequest, newsletter: Newsletter | None) -> Htt
         return redirect(saved)
     return render(request, "newsletters/newsletter_form.html", {
         "form": form, "formset": formset, "newsletter": newsletter,
-        "languages": dict(Version._meta.get_field("language").choices)})
+        "languages": dict(Version._meta.get_field("language").choices),
+        "placeholders": ["{{ first_name }}", '{{ first_name|default:"friend" }}']})
 
 
 @login_required

@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ["fr", "es"]
-SOURCES = ["tsgcrm", "circles", "contacts", "pipeline", "certification", "templates",
+SOURCES = ["tsgcrm", "circles", "contacts", "pipeline", "certification", "newsletters",
+           "templates",
            "manage.py"]
 
 
