@@ -13,6 +13,7 @@ from pipeline.models import Phase
 from . import rendering
 from .models import Newsletter, Segment, Sender, Version
 
+
 def office_languages(office: Office | None) -> list[str]:
     """The office's languages that newsletters can be written in (the app's languages)."""
     offered = dict(settings.LANGUAGES)

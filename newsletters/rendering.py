@@ -8,6 +8,7 @@ language version; each reader's message then only fills in its body and links.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from email.utils import make_msgid
@@ -143,11 +144,25 @@ def read_token(token: str, count: int) -> list[int] | None:
     return numbers if len(numbers) == count else None
 
 
+_MARK = "0-token-0"
+
+
+@functools.cache
+def _url_pattern(name: str) -> tuple[str, str]:
+    """The absolute URL of a tracking view around its token, reversed once."""
+    before, _mark, after = (settings.SITE_URL + reverse(name, args=[_MARK])).partition(_MARK)
+    return before, after
+
+
+def tracking_url(name: str, token: str) -> str:
+    before, after = _url_pattern(name)
+    return f"{before}{token}{after}"
+
+
 def tracking_urls(delivery_id: int) -> dict[str, str]:
     token = tracking_token(delivery_id)
-    return {"open": settings.SITE_URL + reverse("newsletters:open", args=[token]),
-            "unsubscribe": settings.SITE_URL + reverse("newsletters:unsubscribe",
-                                                       args=[token])}
+    return {"open": tracking_url("newsletters:open", token),
+            "unsubscribe": tracking_url("newsletters:unsubscribe", token)}
 
 
 @dataclass
@@ -190,7 +205,7 @@ class Compiled:
     subject_b: Template | None
     preheader: Template | None
     body_html: Template
-    body_text: Template | None
+    body_text: Template
     layout_html: str
     layout_text: str
     links: dict[str, int] = field(default_factory=dict)
@@ -211,10 +226,15 @@ def compile_version(version, *, newsletter, sender: Sender,
                    "open_url": Compiled.OPEN, "unsubscribe_url": Compiled.UNSUBSCRIBE}
         layout_html = render_to_string("newsletters/email/layout.html", context)
         layout_text = render_to_string("newsletters/email/layout.txt", context)
+    # Without a plain-text body, it is made once from the HTML template (tags and
+    # variables stay as they are), not from each reader's HTML.
+    text_source = version.body_text or html_to_text(version.body_html)
     return Compiled(
         language=version.language, subject=_compile(_SENDING, version.subject),
         subject_b=optional(version.subject_b), preheader=optional(version.preheader),
-        body_html=_compile(_SENDING, version.body_html), body_text=optional(version.body_text),
+        body_html=_compile(_SENDING, version.body_html),
+        body_text=_compile(_SENDING, "{% autoescape off %}" + text_source
+                           + "{% endautoescape %}"),
         layout_html=layout_html, layout_text=layout_text, links=links or {})
 
 
@@ -234,7 +254,8 @@ class Reader:
 
 
 def personalise(compiled: Compiled, reader: Reader, *, office: str, variant: str = "",
-                delivery_id: int | None = None) -> tuple[str, str, str]:
+                delivery_id: int | None = None,
+                urls: dict[str, str] | None = None) -> tuple[str, str, str]:
     """(subject, html, text) for one reader. Without a delivery (previews, tests) links
     are not tracked and the unsubscribe link leads nowhere."""
     context = reader.context(office)
@@ -244,13 +265,12 @@ def personalise(compiled: Compiled, reader: Reader, *, office: str, variant: str
     preheader = compiled.preheader.render(context) if compiled.preheader else ""
     body = compiled.body_html.render(context)
     if delivery_id is not None:
-        urls = tracking_urls(delivery_id)
+        urls = urls or tracking_urls(delivery_id)
         if compiled.links:
             body = _HREF.sub(lambda m: _tracked(m, compiled.links, delivery_id), body)
     else:
         urls = {"open": "", "unsubscribe": "#"}
-    text = (unescape(compiled.body_text.render(context)) if compiled.body_text
-            else html_to_text(body))
+    text = unescape(compiled.body_text.render(context))
     html = (compiled.layout_html.replace(Compiled.BODY, body)
             .replace(Compiled.PREHEADER, preheader)
             .replace(Compiled.OPEN, urls["open"])
@@ -265,8 +285,7 @@ def _tracked(match: re.Match, links: dict[str, int], delivery_id: int) -> str:
     link_id = links.get(url)
     if link_id is None:
         return match.group(0)
-    target = settings.SITE_URL + reverse("newsletters:click",
-                                         args=[tracking_token(delivery_id, link_id)])
+    target = tracking_url("newsletters:click", tracking_token(delivery_id, link_id))
     return f"{match.group(1)}{match.group(2)}{target}{match.group(2)}"
 
 

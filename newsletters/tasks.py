@@ -38,5 +38,6 @@ def refresh_readers(newsletter_id: int | None = None) -> int:
     """After a send, its recipients; nightly (no id), everyone."""
     people = None
     if newsletter_id is not None:
-        people = Delivery.objects.filter(newsletter_id=newsletter_id).values("person_id")
+        people = list(Delivery.objects.filter(newsletter_id=newsletter_id)
+                      .values_list("person_id", flat=True))
     return services.refresh_readers(people)
