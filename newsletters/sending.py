@@ -7,12 +7,15 @@ How "exactly once" holds when a worker is killed at any instant:
   the worker's claim token and a lease, so two workers never hold the same row. Rows whose
   lease ran out (their worker died) go back to the queue.
 * Over SMTP, the message is transferred up to, but not including, the final "." that ends
-  the DATA command. Only then is the row marked ``in_flight`` (committed, and only if the
-  claim is still ours: a fencing token), and then the "." is sent. A worker that dies
-  before the mark leaves an unfinished SMTP transaction, which the server discards: the
-  row is sent again later. A worker that dies after the mark has handed the message over:
+  the DATA command. Then, in one transaction, the row is marked ``in_flight`` (only if the
+  claim is still ours: a fencing token), the "." is written and the transaction commits.
+  A worker that dies before the "." leaves an unfinished SMTP transaction, which the
+  server discards, and an uncommitted mark, which PostgreSQL rolls back: the row is sent
+  again later. Once the COMMIT is sent, PostgreSQL completes it even if the worker dies:
   the row counts as sent and is never sent again. What is left between the two is the
-  single write of the "." itself.
+  writing of the COMMIT after the ".", a few microseconds. (Committing the mark before the
+  "." instead left the whole commit, half a millisecond, during which a death lost the
+  message: a test that kills a worker caught it.)
 * Another email backend (a provider's HTTP API through django-anymail, files in
   development) is marked ``in_flight`` just before the call; a backend error puts the row
   back in the queue.
@@ -55,6 +58,10 @@ class Outcome:
     result: str
     error: str = ""
     message_id: str = ""
+
+
+class _Fenced(Exception):
+    """Another worker holds the row now."""
 
 
 class Outbox:
@@ -114,11 +121,23 @@ class Outbox:
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             return Outcome(RETRY, str(error)[:500])
-        if not mark():
+        # The mark and the "." as nearly one event: the row is marked in a transaction,
+        # the "." is written, then the transaction commits. Dying before the "." rolls the
+        # mark back (the server discards the unfinished DATA; the row is sent again later);
+        # once the COMMIT is on its way, PostgreSQL completes it even if this process dies.
+        # Left between the two: writing the COMMIT, a few microseconds.
+        try:
+            with transaction.atomic():
+                if not mark():
+                    raise _Fenced
+                smtp.send(b".\r\n")
+        except _Fenced:
             self._drop()  # the server discards a DATA never ended with "."
             return Outcome(FENCED)
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()  # the "." did not go: the mark was rolled back
+            return Outcome(RETRY, str(error)[:500])
         try:
-            smtp.send(b".\r\n")
             code, reply = smtp.getreply()
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
