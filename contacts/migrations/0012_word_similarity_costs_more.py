@@ -6,8 +6,8 @@ rather than reading the 3,800 candidates the trigram index on the name text give
 As for LIKE (0009), raising the function's cost makes the planner prefer the index. It
 needs the superuser or the extension's owner; elsewhere the migration says so and search
 stays correct, only slower on common names. The setting lives in this database's catalogue:
-after restoring a dump into a new cluster, run `manage.py migrate contacts 0008` and then
-`manage.py migrate` again to set it and LIKE's (pg_dump keeps neither; README, "Contacts").
+pg_dump keeps neither this nor LIKE's: the README ("Contacts") gives the statements to run
+after restoring into a new cluster.
 """
 
 from django.db import migrations, transaction
