@@ -29,7 +29,7 @@ from .forms import (
     VersionFormSet,
     office_languages,
 )
-from .models import Newsletter, Segment, Sender, Version
+from .models import Newsletter, Segment, Sender
 
 
 def can_manage(user: User) -> bool:
@@ -151,7 +151,6 @@ def _newsletter_form(request: HttpRequest, newsletter: Newsletter | None) -> Htt
         return redirect(saved)
     return render(request, "newsletters/newsletter_form.html", {
         "form": form, "formset": formset, "newsletter": newsletter,
-        "languages": dict(Version._meta.get_field("language").choices),
         "placeholders": ["{{ first_name }}", '{{ first_name|default:"friend" }}']})
 
 
