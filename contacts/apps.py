@@ -36,8 +36,7 @@ def _person_changed(sender, instance, created=False, **kwargs) -> None:
 def _consent_changed(sender, instance, **kwargs) -> None:
     from .models import Consent, Person
 
-    Person.objects.filter(pk=instance.person_id).update(
-        newsletter_consent=Consent.allows_newsletters(instance.person_id))
+    Consent.refresh_newsletter_consent(Person.objects.filter(pk=instance.person_id))
 
 
 class ContactsConfig(AppConfig):

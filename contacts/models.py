@@ -9,7 +9,9 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -402,9 +404,6 @@ class Consent(models.Model):
         one UPDATE (bulk imports and merges write records without signals). `consents` is
         the Consent model (a migration passes its historical one)."""
         consents = consents or Consent
-        from django.db.models import Case, OuterRef, Subquery, Value, When
-        from django.db.models.functions import Coalesce
-        from django.db.models.lookups import Exact
 
         def latest(channel):
             return Subquery(consents.objects.filter(person=OuterRef("pk"), channel=channel)
@@ -414,18 +413,6 @@ class Consent(models.Model):
                    & Exact(Coalesce(latest("email"), Value(True)), True))
         return people.update(newsletter_consent=Case(When(allowed, then=Value(True)),
                                                      default=Value(False)))
-
-    @staticmethod
-    def allows_newsletters(person_id: int) -> bool:
-        """The latest newsletter record is an opt-in, and no later email opt-out overrides it."""
-        latest = {}
-        for channel, granted in (Consent.objects.filter(
-                person_id=person_id, channel__in=[Consent.Channel.NEWSLETTER,
-                                                  Consent.Channel.EMAIL])
-                .order_by("-recorded_at", "-pk").values_list("channel", "granted")):
-            latest.setdefault(channel, granted)
-        return bool(latest.get(Consent.Channel.NEWSLETTER)) and latest.get(
-            Consent.Channel.EMAIL) is not False
 
 
 class Referral(models.Model):

@@ -177,7 +177,8 @@ def person_erase(*, person: Person, by: User) -> None:
     """Anonymise a person (GDPR erasure): every personal detail goes; what the aggregates
     need (office, kind, lead source, country, language, dates) stays."""
     erased = {name: "" for name in ERASED_FIELDS}
-    erased.update(last_name=_("Erased contact"), persona=None, erased_at=timezone.now())
+    erased.update(last_name=_("Erased contact"), persona=None, erased_at=timezone.now(),
+                  newsletter_consent=False)
     Person.objects.filter(pk=person.pk).update(**erased)
     counts.bump_on_commit("people", person.office_id)  # update() sends no signal
     for name, value in erased.items():
@@ -185,7 +186,6 @@ def person_erase(*, person: Person, by: User) -> None:
     person.tags.clear()
     person.affiliations.all().delete()
     person.consents.update(source="")
-    Person.objects.filter(pk=person.pk).update(newsletter_consent=False)
     person.referrals.update(note="")
     person.interactions.update(notes="", participants="")  # logged by the pipeline
     Merge.objects.filter(kept=person).update(removed_snapshot={})
