@@ -288,7 +288,7 @@ class Batch:
         return email, message_id
 
 
-def _still_sending(newsletter_id: int) -> bool:
+def still_sending(newsletter_id: int) -> bool:
     return Newsletter.objects.filter(pk=newsletter_id, status__in=[
         Newsletter.Status.SENDING, Newsletter.Status.TESTING]).exists()
 
@@ -299,7 +299,7 @@ def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
     seconds = seconds if seconds is not None else settings.NEWSLETTER_BATCH_SECONDS
     started = time.monotonic()
     newsletter = Newsletter.objects.select_related("office").filter(pk=newsletter_id).first()
-    if newsletter is None or not _still_sending(newsletter_id):
+    if newsletter is None or not still_sending(newsletter_id):
         return 0
     recover(newsletter_id)
     batch = Batch(newsletter)
@@ -310,7 +310,7 @@ def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
     outbox = Outbox()
     handed = 0
     try:
-        while _still_sending(newsletter_id):
+        while still_sending(newsletter_id):
             cache.set(f"newsletter-running:{newsletter_id}", 1, timeout=int(lease) + 1)
             ids = claim(newsletter_id, token, size, lease)
             if not ids and recover(newsletter_id):  # another worker died
@@ -325,13 +325,13 @@ def send_batch(newsletter_id: int, *, seconds: float | None = None) -> int:
                         .order_by("id"))
             done, failed, retry, skipped = [], [], [], []
             for n, row in enumerate(rows):
-                if n and n % 50 == 0 and not _still_sending(newsletter_id):
+                if n and n % 50 == 0 and not still_sending(newsletter_id):
                     break
                 if not row["person__newsletter_consent"]:
                     skipped.append(row["id"])  # withdrew consent since the send began
                     continue
                 try:
-                    limit.wait(lambda: _still_sending(newsletter_id))
+                    limit.wait(lambda: still_sending(newsletter_id))
                 except Stopped:
                     break
                 email, message_id = batch.email(row, outbox.backend)

@@ -488,8 +488,14 @@ def send_test(newsletter: Newsletter, *, user: User, person: Person | None = Non
     return sent
 
 
+def newsletter_figures(newsletter: Newsletter) -> dict[str, Any]:
+    """Recipients, sent, opens, clicks, rates and the rest, in one query."""
+    return _rates(Delivery.objects.filter(newsletter=newsletter).aggregate(**_counts()))
+
+
 def newsletter_stats(newsletter: Newsletter) -> dict[str, Any]:
-    figures = _figures(Delivery.objects.filter(newsletter=newsletter))
+    """The figures, with the A/B results, the links, opens per day and by language."""
+    figures = newsletter_figures(newsletter)
     figures["variants"] = ab_results(newsletter) if newsletter.ab_test else {}
     figures["links"] = list(Link.objects.filter(newsletter=newsletter)
                             .annotate(total=Count("clicks"),
@@ -529,10 +535,6 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "delivered": delivered,
             "open_rate": 100 * row["opened"] / delivered if delivered else None,
             "click_rate": 100 * row["clicked"] / delivered if delivered else None}
-
-
-def _figures(deliveries: QuerySet) -> dict[str, Any]:
-    return _rates(deliveries.aggregate(**_counts()))
 
 
 def segment_stats(segment: Segment) -> list[dict[str, Any]]:

@@ -21,14 +21,9 @@ def start_newsletter(newsletter_id: int) -> int:
 def send_newsletter_batch(newsletter_id: int) -> int:
     """Send for up to NEWSLETTER_BATCH_SECONDS, then hand on to a fresh task while rows are
     left, so a long send never holds one task for hours."""
-    from .models import Newsletter
-
     handed = sending.send_batch(newsletter_id)
-    if handed and Newsletter.objects.filter(
-            pk=newsletter_id, status__in=[Newsletter.Status.SENDING,
-                                          Newsletter.Status.TESTING]).exists() and \
-            Delivery.objects.filter(newsletter_id=newsletter_id,
-                                    status=Delivery.Status.QUEUED).exists():
+    if handed and sending.still_sending(newsletter_id) and Delivery.objects.filter(
+            newsletter_id=newsletter_id, status=Delivery.Status.QUEUED).exists():
         send_newsletter_batch.delay(newsletter_id)
     return handed
 

@@ -165,11 +165,9 @@ def newsletter_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _newsletter_form(request, _newsletter(request.user, pk))
 
 
-@login_required
-def newsletter_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    newsletter = _newsletter(request.user, pk)
+def _detail_context(newsletter: Newsletter, schedule_form: ScheduleForm) -> dict:
     context = {"newsletter": newsletter, "versions": newsletter.versions.all(),
-               "schedule_form": ScheduleForm(newsletter=newsletter)}
+               "schedule_form": schedule_form}
     if newsletter.editable:
         context["problems"] = services.newsletter_problems(newsletter)
         context["counts"] = services.segment_counts(services.criteria_of(newsletter.segment))
@@ -180,9 +178,20 @@ def newsletter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ident="opens", title=_("Opens per day"),
             columns=[(f"{row['day']:%d/%m}", row["opens"], str(row["opens"]))
                      for row in stats["by_day"]]) if stats["by_day"] else None
+    return context
+
+
+@login_required
+def newsletter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    newsletter = _newsletter(request.user, pk)
     if request.htmx and request.GET.get("part") == "progress":
-        return render(request, "newsletters/newsletter_detail.html#progress", context)
-    return render(request, "newsletters/newsletter_detail.html", context)
+        # Polled every few seconds while it sends: the figures alone.
+        return render(request, "newsletters/newsletter_detail.html#progress", {
+            "newsletter": newsletter,
+            "stats": services.newsletter_figures(newsletter) if newsletter.started_at
+            else None})
+    return render(request, "newsletters/newsletter_detail.html",
+                  _detail_context(newsletter, ScheduleForm(newsletter=newsletter)))
 
 
 @login_required
@@ -204,11 +213,8 @@ def newsletter_schedule(request: HttpRequest, pk: int) -> HttpResponse:
                              else _("Sending has started."))
             return redirect(newsletter)
     newsletter.refresh_from_db()
-    return render(request, "newsletters/newsletter_detail.html", {
-        "newsletter": newsletter, "versions": newsletter.versions.all(),
-        "schedule_form": form, "problems": services.newsletter_problems(newsletter),
-        "counts": services.segment_counts(services.criteria_of(newsletter.segment))},
-        status=400)
+    return render(request, "newsletters/newsletter_detail.html",
+                  _detail_context(newsletter, form), status=400)
 
 
 def _action(service, done: str):

@@ -613,3 +613,16 @@ def test_office_leads_set_their_offices_sender(client, office_a, office_b, lead_
                        ).status_code == 302
     assert rendering.Sender.of(office_a).from_header == "TSG France <news@tsg.fr>"
     assert client.get(reverse("newsletters:sender", args=[office_b.pk])).status_code == 404
+
+
+def test_the_progress_fragment_gives_the_figures_alone(client, office_a, lead_a, consultant_b):
+    reader(office_a)
+    item = newsletter(office_a, by=lead_a)
+    send_all(item)
+    url = reverse("newsletters:detail", args=[item.pk])
+    client.force_login(lead_a)
+    fragment = client.get(url, {"part": "progress"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="progress"' in fragment and "Recipients" in fragment
+    assert "Links clicked" not in fragment and "<html" not in fragment
+    client.force_login(consultant_b)
+    assert client.get(url, {"part": "progress"}, HTTP_HX_REQUEST="true").status_code == 403
