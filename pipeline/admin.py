@@ -64,7 +64,7 @@ class PhaseMoveInline(admin.TabularInline):
 class DealAdmin(ExportMixin, admin.ModelAdmin):
     list_display = ("title", "office", "owner", "phase", "status", "value", "currency",
                     "next_step_date")
-    list_filter = ("status", "phase", "product", "office")
+    list_filter = ("status", "phase", "product", "lead_source", "office")
     search_fields = ("title", "person__last_name", "organisation__name")
     list_select_related = ("office", "owner", "phase")
     autocomplete_fields = ("person", "organisation", "owner", "second_expert")

@@ -22,7 +22,8 @@ class DealForm(forms.ModelForm):
     class Meta:
         model = Deal
         fields = ["title", "product", "value", "currency", "probability", "expected_close",
-                  "next_step", "next_step_date", "owner", "second_expert", "decision_power",
+                  "next_step", "next_step_date", "owner", "second_expert", "lead_source",
+                  "decision_power",
                   "buying_power", "urgency", "need", "why_interest", "problem_solved",
                   "notes"]
         widgets = {"expected_close": DateInput(), "next_step_date": DateInput(),

@@ -45,8 +45,9 @@ def generate_deals(*, office: Office, count: int, seed: int, with_details: bool 
     owners = list(User.objects.filter(office=office, is_consultant=True, is_active=True))
     if not owners:
         return 0
-    people = list(Person.objects.filter(office=office, erased_at__isnull=True)
-                  .values_list("pk", flat=True)[:5000])
+    sources = dict(Person.objects.filter(office=office, erased_at__isnull=True)
+                   .values_list("pk", "lead_source")[:5000])
+    people = list(sources)
     now = timezone.now()
     today = timezone.localdate()
     made = 0
@@ -69,9 +70,10 @@ def generate_deals(*, office: Office, count: int, seed: int, with_details: bool 
             steps = list(range(1, last + 1))
             span = max((now - created).days, 1)
             stamps = sorted(created + timedelta(days=rng.randint(0, span)) for _ in steps[1:])
+            person = rng.choice(people) if people else None
             deal = Deal(
                 office=office, owner=rng.choice(owners), product=product,
-                person_id=rng.choice(people) if people else None,
+                person_id=person, lead_source=sources.get(person, ""),
                 title=f"{Deal.Product(product).label} · {rng.randint(100, 999)}",
                 value=Decimal(rng.randrange(low, high, 50)), currency=office.currency,
                 phase=phases[last - 1], status=status, created_at=created,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from circles.models import CURRENCIES, Office, User, visible_office_ids
-from contacts.models import ObjectionCategory, Organisation, Person
+from contacts.models import LeadSource, ObjectionCategory, Organisation, Person
 from tsgcrm.translated import Translated
 
 
@@ -134,6 +134,11 @@ class Deal(models.Model):
                                      blank=True, related_name="deals",
                                      verbose_name=_("organisation"))
     title = models.CharField(_("title"), max_length=200)
+    # The deal's own: its contact's lead source when it was created, unless said otherwise
+    # (the contact's may change later; the reports count deals by where they came from).
+    lead_source = models.CharField(
+        _("lead source"), max_length=20, choices=LeadSource.choices, blank=True,
+        help_text=_("Where this deal came from. Left empty: the contact's lead source."))
     product = models.CharField(_("product or service"), max_length=20,
                                choices=Product.choices, default=Product.BASIC_TRAINING)
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=2,
@@ -272,7 +277,11 @@ class PhaseMove(models.Model):
         verbose_name_plural = _("phase moves")
         ordering = ["-moved_at", "-pk"]
         indexes = [models.Index(fields=["deal", "moved_at"]),
-                   models.Index(fields=["office", "moved_at"], name="phasemove_by_office")]
+                   models.Index(fields=["office", "moved_at"], name="phasemove_by_office"),
+                   # Reports: the stays of a phase ranked by length (its median).
+                   models.Index(fields=["office", "from_phase", "days_in_previous"],
+                                include=["moved_at"], name="phasemove_stays",
+                                condition=Q(days_in_previous__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.deal}: {self.from_phase} → {self.to_phase}"

@@ -43,7 +43,7 @@ def apply_filters(deals: QuerySet[Deal], data: dict) -> QuerySet[Deal]:
     if data.get("product"):
         deals = deals.filter(product=data["product"])
     if data.get("source"):
-        deals = deals.filter(person__lead_source=data["source"])
+        deals = deals.filter(lead_source=data["source"])
     if data.get("overdue"):
         deals = deals.filter(next_step_date__lt=timezone.localdate(),
                              status=Deal.Status.OPEN)

@@ -25,7 +25,7 @@ from .models import (
     RoutineCheck,
 )
 
-DEAL_FIELDS = ["title", "person", "organisation", "product", "value", "currency",
+DEAL_FIELDS = ["title", "person", "organisation", "lead_source", "product", "value", "currency",
                "probability", "expected_close", "next_step", "next_step_date",
                "decision_power", "buying_power", "need", "urgency", "why_interest",
                "problem_solved", "notes", "second_expert", "owner"]
@@ -47,6 +47,12 @@ def _locked(deal_id: int, expected_version: int | None) -> Deal:
     return deal
 
 
+def _default_lead_source(deal: Deal) -> None:
+    """A deal left without a lead source takes its contact's."""
+    if not deal.lead_source and deal.person is not None:
+        deal.lead_source = deal.person.lead_source
+
+
 def _check_dates(data: dict[str, Any]) -> None:
     close = data.get("expected_close")
     if close and close < timezone.localdate() - timedelta(days=365):
@@ -65,6 +71,7 @@ def deal_create(*, office: Office, by: User, data: dict[str, Any],
     if fields.get("owner") is None:
         fields["owner"] = by
     deal = Deal(office=office, phase=phase, **fields)
+    _default_lead_source(deal)
     if not data.get("currency"):
         deal.currency = office.currency
     deal.full_clean()
@@ -82,6 +89,7 @@ def deal_update(*, deal: Deal, by: User, data: dict[str, Any],
     for key, value in data.items():
         if key in DEAL_FIELDS:
             setattr(locked, key, value)
+    _default_lead_source(locked)
     locked.version += 1
     locked.full_clean()
     locked.save()

@@ -13,16 +13,19 @@ import resource
 import subprocess
 import sys
 
-from benchlib import prepare, report, serve, timed  # first: it sets Django up
+from benchlib import prepare, report, serve, timed, vacuum  # first: it sets Django up
 from django.test import Client
 from django.utils import timezone
 
 from circles.models import User
+from contacts.generate import generate_people
+from contacts.models import Person
 from pipeline.generate import generate_deals
 from pipeline.models import Deal
 from tsgcrm import counts
 
 TOTAL = int(os.environ.get("BENCH_DEALS", 100_000))
+PEOPLE = 5_000  # the deals' contacts (their lead sources are a figure of the report)
 
 PDF_CHILD = """
 import sys, time
@@ -46,11 +49,16 @@ def main() -> None:
     prepare()
     lead = User.objects.get(email="james.wright@tsg.example")
     office = lead.office
+    people = PEOPLE - Person.objects.filter(office=office).count()
+    if people > 0:
+        generate_people(office=office, count=people, seed=people)
     missing = TOTAL - Deal.objects.filter(office=office).count()
     while missing > 0:
         step = min(20_000, missing)
         generate_deals(office=office, count=step, seed=missing)
         missing -= step
+    vacuum("contacts_person", "pipeline_deal", "pipeline_phasemove", "pipeline_interaction",
+           "pipeline_objection", "pipeline_task")
     print(f"deals in {office}: {Deal.objects.filter(office=office).count()}")
     today = timezone.localdate()
     quarter = {"office": office.pk, "start": today - dt.timedelta(days=90), "end": today}

@@ -12,8 +12,8 @@ Definitions (the report says them too):
 - closed: deals won, lost or ended without a deal during the period, with lost reasons;
 - forecast: today's open deals, value × probability (the deal's, or its phase's), by
   expected close month;
-- lead sources: deals created during the period by their contact's lead source, and how
-  many of them are won;
+- lead sources: deals created during the period by their lead source (their contact's
+  when they were created, unless changed), and how many of them are won;
 - activity: interactions recorded, tasks done and deals moved during the period, per person;
 - overdue: open deals whose next step date has passed (today).
 Money is summed per currency in the database and converted at the stored rates; a
@@ -28,33 +28,34 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import (
-    Aggregate,
-    Avg,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
-    FloatField,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Floor, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circles.models import Office, User
-from contacts.models import LeadSource, Person
+from contacts.models import LeadSource
 
 from ..agenda.models import Task
 from ..models import Deal, Interaction, LostReason, Objection, Phase, PhaseMove
 from .models import ExchangeRate
 
 ZERO = Decimal(0)
+
+
+# A deal's value weighted by its win probability (its own, or its phase's).
+WEIGHTED = ExpressionWrapper(
+    F("value") * Coalesce("probability", "phase__default_probability") / Value(100),
+    output_field=DecimalField(max_digits=16, decimal_places=4))
 
 
 class ReportError(ValueError):
@@ -158,38 +159,37 @@ def period_bounds(start: dt.date, end: dt.date, zone: str) -> tuple[dt.datetime,
             dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz))
 
 
-def _stays(moves) -> dict[int, tuple[int, float, float]]:
-    """Per phase left during the period: how many stays ended, their average and median
-    length in days (each move keeps the days spent in the phase it leaves)."""
-    stays = moves.filter(from_phase__isnull=False, days_in_previous__isnull=False)
-    if connection.vendor == "postgresql":
-        return {row["from_phase_id"]: (row["n"], row["average"], row["median"])
-                for row in stays.values("from_phase_id").annotate(
-                    n=Count("pk"), average=Avg("days_in_previous"),
-                    median=Median("days_in_previous")).order_by()}
-    # Elsewhere (SQLite): the median of ranked rows, with window functions.
-    sql, params = stays.values_list("from_phase_id", "days_in_previous").query.sql_with_params()
-    ranked = f"""
-        SELECT phase_id, COUNT(*), AVG(days),
-               AVG(CASE WHEN n IN ((total + 1) / 2, (total + 2) / 2) THEN days END)
-        FROM (SELECT from_phase_id AS phase_id, days_in_previous AS days,
-                     ROW_NUMBER() OVER (PARTITION BY from_phase_id
-                                        ORDER BY days_in_previous) AS n,
-                     COUNT(*) OVER (PARTITION BY from_phase_id) AS total
-              FROM ({sql}) AS stays) AS ranked
-        GROUP BY phase_id
-    """  # noqa: S608 - the inner query is Django's, its values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(ranked, params)
-        return {row[0]: row[1:] for row in cursor.fetchall()}
-
-
-class Median(Aggregate):
-    """PostgreSQL's ordered-set aggregate: the median of a column."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+def _medians(moves, histograms: dict[int, dict[float, int]]) -> dict[int, float]:
+    """The exact median stay of each phase, in one small query: the histograms (stays per
+    whole day) say which day holds the middle stay(s) and its rank in that day; only the
+    stays of those days are ranked in the database."""
+    targets: set[tuple[int, float, int]] = set()
+    for phase_id, histogram in histograms.items():
+        n = sum(histogram.values())
+        for rank in {(n + 1) // 2, (n + 2) // 2}:  # the middle one, or the middle two
+            seen = 0
+            for day in sorted(histogram):
+                if seen + histogram[day] >= rank:
+                    targets.add((phase_id, day, rank - seen))
+                    break
+                seen += histogram[day]
+    if not targets:
+        return {}
+    days = Q()
+    for phase_id, day in {(phase_id, day) for phase_id, day, _rank in targets}:
+        days |= Q(from_phase_id=phase_id, days_in_previous__gte=day,
+                  days_in_previous__lt=day + 1)
+    values: dict[int, list[float]] = defaultdict(list)
+    for phase_id, day, rank, value in (
+            moves.filter(days).annotate(
+                day=Floor("days_in_previous"),
+                rank=Window(RowNumber(), partition_by=[F("from_phase_id"), F("day")],
+                            order_by=F("days_in_previous").asc()))
+            .filter(rank__in={rank for _p, _d, rank in targets})
+            .values_list("from_phase_id", "day", "rank", "days_in_previous")):
+        if (phase_id, day, rank) in targets:
+            values[phase_id].append(value)
+    return {phase_id: sum(v) / len(v) for phase_id, v in values.items() if v}
 
 
 def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
@@ -208,16 +208,19 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
     phases = list(Phase.objects.order_by("number"))
     rows = {p.pk: PhaseRow(phase=p) for p in phases}
 
-    # One pass over the office's deals: today's open deals by phase, and the deals closed
-    # in the period by outcome, phase and lost reason.
+    # One pass over the office's deals: today's open deals by phase, the deals closed in
+    # the period by outcome, phase and lost reason, the deals created in the period by
+    # lead source.
+    is_open = Q(status=Deal.Status.OPEN)
     in_period = Q(closed_at__gte=begin, closed_at__lt=finish)
+    created = Q(created_at__gte=begin, created_at__lt=finish)
     deal_rows = list(
-        deals.filter(Q(status=Deal.Status.OPEN) | in_period)
-        .values("status", "phase_id", "currency", "lost_reason_id")
-        .annotate(n=Count("pk", filter=Q(status=Deal.Status.OPEN)),
-                  total=Sum("value", filter=Q(status=Deal.Status.OPEN)),
+        deals.filter(is_open | in_period | created)
+        .values("status", "phase_id", "currency", "lost_reason_id", "lead_source")
+        .annotate(n=Count("pk", filter=is_open), total=Sum("value", filter=is_open),
                   closed_n=Count("pk", filter=in_period),
-                  closed_total=Sum("value", filter=in_period)).order_by())
+                  closed_total=Sum("value", filter=in_period),
+                  created_n=Count("pk", filter=created)).order_by())
 
     # Funnel: open deals per phase at the end of the period.
     if finish >= timezone.now():
@@ -238,15 +241,13 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
     for phase_id, amounts in money.items():
         rows[phase_id].open_value = converter.money(dict(amounts))
 
-    # The period's moves, read from the (office, moved_at) index in one grouped query:
-    # entries, exits, conversions (each move knows whether the deal went further), the
-    # days of the stays they ended, and who moved deals.
+    # The period's moves in one grouped query: entries, exits, conversions (each move
+    # knows whether the deal went further), and who moved deals.
     moves = PhaseMove.objects.filter(office_id__in=ids, moved_at__gte=begin,
-                                     moved_at__lt=finish)
+                                     moved_at__lt=finish).order_by()
     movers: dict[int, int] = defaultdict(int)
     for row in (moves.values("to_phase_id", "from_phase_id", "moved_by_id")
-                .annotate(n=Count("pk"), on=Count("pk", filter=Q(went_further=True)))
-                .order_by()):
+                .annotate(n=Count("pk"), on=Count("pk", filter=Q(went_further=True)))):
         rows[row["to_phase_id"]].entered += row["n"]
         rows[row["to_phase_id"]].went_further += row["on"]
         if row["from_phase_id"] is not None:
@@ -256,10 +257,21 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
     for row in deal_rows:  # a deal lost or ended without a deal leaves its phase
         if row["status"] in (Deal.Status.LOST, Deal.Status.NO_DEAL):
             rows[row["phase_id"]].left += row["closed_n"]
-    for phase_id, (stays, average, median) in _stays(moves).items():
-        rows[phase_id].stays = stays
-        rows[phase_id].average_days = round(float(average), 1)
-        rows[phase_id].median_days = round(float(median), 1)
+    # Time in phase: the stays the period's moves ended (each move keeps the days spent in
+    # the phase it leaves), counted per phase and whole day; from these histograms, the
+    # exact medians.
+    stays = moves.filter(from_phase__isnull=False, days_in_previous__isnull=False)
+    histograms: dict[int, dict[float, int]] = defaultdict(dict)
+    stay_days: dict[int, float] = defaultdict(float)
+    for row in (stays.values("from_phase_id", day=Floor("days_in_previous"))
+                .annotate(n=Count("pk"), days=Sum("days_in_previous"))):
+        histograms[row["from_phase_id"]][row["day"]] = row["n"]
+        stay_days[row["from_phase_id"]] += row["days"]
+    for phase_id, median in _medians(stays, histograms).items():
+        row = rows[phase_id]
+        row.stays = sum(histograms[phase_id].values())
+        row.average_days = round(stay_days[phase_id] / row.stays, 1)
+        row.median_days = round(median, 1)
 
     # Won, lost, no deal; lost reasons.
     outcome: dict[str, dict] = {s: {"count": 0, "money": defaultdict(lambda: ZERO)} for s in (
@@ -277,21 +289,18 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
     lost_reasons = sorted(((reasons.get(pk, _("No reason given")), n)
                            for pk, n in lost_counts.items()), key=lambda r: (-r[1], r[0]))
 
-    # Weighted forecast of today's open deals by expected close month.
-    weighted = ExpressionWrapper(
-        F("value") * Coalesce("probability", "phase__default_probability") / Value(100),
-        output_field=DecimalField(max_digits=16, decimal_places=4))
+    # Weighted forecast of today's open deals by expected close month (summed per day in
+    # the database, a few hundred rows, then per month here: truncating each deal's date
+    # to its month in the database costs more).
     this_month = today.replace(day=1)
-    forecast_rows = (deals.filter(status=Deal.Status.OPEN)
-                     .values("currency", month=TruncMonth("expected_close"))
-                     .annotate(total=Sum(weighted)).order_by())
     buckets: dict = defaultdict(dict)
-    for row in forecast_rows:
-        month = row["month"]
-        key = ("none" if month is None else "late" if month < this_month
-               else month.strftime("%Y-%m"))
+    for row in (deals.filter(status=Deal.Status.OPEN).values("currency", "expected_close")
+                .annotate(weighted=Sum(WEIGHTED)).order_by()):
+        day = row["expected_close"]
+        key = ("none" if day is None else "late" if day < this_month
+               else day.strftime("%Y-%m"))
         buckets[key][row["currency"]] = buckets[key].get(row["currency"], ZERO) + (
-            row["total"] or ZERO)
+            row["weighted"] or ZERO)
     months = sorted(k for k in buckets if k not in ("none", "late"))
     forecast = [(k, converter.money(buckets[k])) for k in (
         (["late"] if "late" in buckets else []) + months
@@ -299,15 +308,14 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
 
     # Lead sources of the deals created in the period, and how many are won.
     labels = dict(LeadSource.choices)
-    sources = [(row["source"] or "", str(labels.get(row["source"], _("Unknown"))), row["n"],
-                row["won"])
-               for row in deals.filter(created_at__gte=begin, created_at__lt=finish)
-               # A lookup per deal by primary key: cheaper than hashing every contact.
-               .annotate(source=Subquery(Person.objects.filter(pk=OuterRef("person_id"))
-                                         .values("lead_source")[:1]))
-               .values("source")
-               .annotate(n=Count("pk"), won=Count("pk", filter=Q(status=Deal.Status.WON)))
-               .order_by("-n")]
+    by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in deal_rows:
+        if row["created_n"]:
+            by_source[row["lead_source"]][0] += row["created_n"]
+            if row["status"] == Deal.Status.WON:
+                by_source[row["lead_source"]][1] += row["created_n"]
+    sources = sorted(((source, str(labels.get(source, _("Unknown"))), n, won)
+                      for source, (n, won) in by_source.items()), key=lambda r: (-r[2], r[1]))
 
     # Objections raised in the period, by category and outcome.
     objection_rows = (Objection.objects.filter(office_id__in=ids, created_at__gte=begin,
@@ -375,14 +383,11 @@ def network_report(*, offices: list[Office], start: dt.date, end: dt.date, curre
     national = {o.pk: (o.parent_id or o.pk) for o in offices}
     ids = list(national)
     deals = Deal.objects.filter(office_id__in=ids)
-    weighted = ExpressionWrapper(
-        F("value") * Coalesce("probability", "phase__default_probability") / Value(100),
-        output_field=DecimalField(max_digits=16, decimal_places=4))
     figures: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(
         lambda: ZERO)))
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in (deals.filter(status=Deal.Status.OPEN).values("office_id", "currency")
-                .annotate(n=Count("pk"), total=Sum("value"), weighted=Sum(weighted))
+                .annotate(n=Count("pk"), total=Sum("value"), weighted=Sum(WEIGHTED))
                 .order_by()):
         top = national[row["office_id"]]
         counts[top]["open"] += row["n"]

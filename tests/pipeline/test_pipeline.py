@@ -290,3 +290,26 @@ def test_erasing_a_contact_also_clears_the_notes_of_their_interactions(client, c
     person_erase(person=deal.person, by=consultant_a)
     interaction = deal.interactions.get()
     assert interaction.notes == "" and interaction.participants == ""
+
+
+def test_a_deal_takes_its_contacts_lead_source_unless_told(office_a, consultant_a,
+                                                           client_person):
+    from pipeline.services import deal_update
+
+    client_person.lead_source = "event"
+    client_person.save()
+    from_contact = deal_create(office=office_a, by=consultant_a,
+                               data={"title": "From the event", "person": client_person})
+    told = deal_create(office=office_a, by=consultant_a,
+                       data={"title": "Referred", "person": client_person,
+                             "lead_source": "referral"})
+    assert (from_contact.lead_source, told.lead_source) == ("event", "referral")
+    # The contact's source changing later does not rewrite where past deals came from.
+    client_person.lead_source = "website"
+    client_person.save()
+    from_contact.refresh_from_db()
+    assert from_contact.lead_source == "event"
+    # Emptied on an edit, it is the contact's again.
+    edited = deal_update(deal=told, by=consultant_a, data={"lead_source": ""},
+                         expected_version=told.version)
+    assert edited.lead_source == "website"

@@ -45,6 +45,8 @@ def deal(office, owner, *, path: list[tuple[int, str]], value: int, status="open
     """A deal with its phase history: (phase number, day entered) in order."""
     seeded()
     phases = {p.number: p for p in Phase.objects.all()}
+    if person is not None:  # as the create service does
+        fields.setdefault("lead_source", person.lead_source)
     record = Deal(office=office, owner=owner, title=f"Deal {value}", value=Decimal(value),
                   currency=office.currency, phase=phases[path[0][0]], status=status,
                   created_at=at(path[0][1]), phase_entered_at=at(path[0][1]),
