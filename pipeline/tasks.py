@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.utils.translation import gettext_noop
 
 from .agenda import services
 from .reports import services as reports
@@ -26,8 +27,17 @@ def render_report(run_id: int) -> bool:
     try:
         return reports.report_render(run_id=run_id)
     except SoftTimeLimitExceeded:
-        reports.report_failed(run_id=run_id, error="The report took too long to make.")
+        reports.report_failed(run_id=run_id,
+                              error=gettext_noop("The report took too long to make."))
         return False
+
+
+@shared_task
+def recover_report_runs() -> int:
+    """Every two minutes (beat): report runs whose task was lost or whose worker died are
+    queued again, or reported failed once too old; never left "being made"."""
+    again, failed = reports.runs_recover()
+    return len(again) + failed
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

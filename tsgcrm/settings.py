@@ -274,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "circles.decisions.tasks.send_review_reminders",
         "schedule": crontab(hour=6, minute=30),
     },
+    "report-runs-recover": {
+        "task": "pipeline.tasks.recover_report_runs",
+        "schedule": crontab(minute="*/2"),
+    },
     "report-subscriptions": {
         "task": "pipeline.tasks.send_report_subscriptions",
         "schedule": crontab(hour=7, minute=5),

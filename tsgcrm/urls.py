@@ -7,6 +7,8 @@ from circles.forms import QueuedPasswordResetForm
 
 from . import views
 
+handler500 = "tsgcrm.views.server_error"
+
 admin.site.site_header = _("tsgcrm administration")
 admin.site.site_title = _("tsgcrm admin")
 admin.site.index_title = _("Network administration")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from circles.models import User
+from tsgcrm.outbox import FAILED, RETRY, SENT, Outbox
 
 from .models import (
     TASK_LINKS,
@@ -27,6 +29,8 @@ from .models import (
     Reminder,
     Task,
 )
+
+log = logging.getLogger(__name__)
 
 TASK_FIELDS = ("title", "notes", "due_date", "due_time", "duration", "assignee", "priority",
                "recurrence", *TASK_LINKS)
@@ -217,11 +221,12 @@ def reminder_snooze(*, reminder: Reminder, minutes: int, by: User) -> Reminder:
 # --- The jobs ----------------------------------------------------------------------------------
 
 
-def _deliver(reminder: Reminder) -> None:
+def _reminder_email(reminder: Reminder) -> tuple[str, EmailMessage | None, bool]:
+    """A reminder's text, its email (None when it goes to the app only) and whether it
+    goes to the app too, as the person's preferences say."""
     user = reminder.user
     prefs = preferences(user)
     task = reminder.task
-    url = task.get_absolute_url() if task else ""
     with translation.override(user.language or settings.LANGUAGE_CODE):
         if task:
             local = task.due_at().astimezone(zoneinfo.ZoneInfo(user.effective_time_zone))
@@ -233,38 +238,71 @@ def _deliver(reminder: Reminder) -> None:
             text = _("Reminder: %(text)s") % {"text": reminder.text}
         app = reminder.channel in (Reminder.Channel.APP, Reminder.Channel.BOTH) \
             and (prefs.reminder_app or not task)
-        email = reminder.channel in (Reminder.Channel.EMAIL, Reminder.Channel.BOTH) \
-            and (prefs.reminder_email or not task) and user.email
-        if app:
-            Notification.objects.update_or_create(reminder=reminder, defaults={
-                "user": user, "text": text[:300], "url": url, "read_at": None})
-        if email:
+        email = None
+        if reminder.channel in (Reminder.Channel.EMAIL, Reminder.Channel.BOTH) \
+                and (prefs.reminder_email or not task) and user.email:
             body = render_to_string("pipeline/email/reminder.txt", {
                 "text": text, "task": task, "site_url": settings.SITE_URL, "user": user})
-            EmailMessage(subject=text[:150], body=body, to=[user.email]).send()
+            email = EmailMessage(subject=text[:150], body=body, to=[user.email])
+    return text, email, app
+
+
+def _mark_sent(reminder: Reminder, text: str, app: bool):
+    """The mark the outbox makes at the hand-over: the reminder sent (only if nobody sent
+    it meanwhile: a fence between workers) and its notification in the app."""
+    def mark() -> bool:
+        if not Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(
+                sent_at=timezone.now()):
+            return False
+        if app:
+            Notification.objects.update_or_create(reminder=reminder, defaults={
+                "user": reminder.user, "text": text[:300], "read_at": None,
+                "url": reminder.task.get_absolute_url() if reminder.task else ""})
+        return True
+    return mark
 
 
 def reminders_send_due(*, now: dt.datetime | None = None, batch: int = 100) -> int:
-    """Send every reminder whose time has come, however late (after downtime too). Each is
-    claimed with FOR UPDATE SKIP LOCKED and marked sent in the transaction that delivers
-    it, so two workers or two beat processes never send one twice; a failed delivery rolls
-    back and is tried again on the next run."""
-    sent = 0
-    while True:
-        with transaction.atomic():
-            due = list(Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-                       .filter(sent_at__isnull=True, remind_at__lte=now or timezone.now())
+    """Send every reminder whose time has come, however late (after downtime too), each
+    exactly once, even when a worker is killed in the middle or two run at once: the
+    outbox marks a reminder sent in the transaction that ends the email's hand-over
+    (tsgcrm/outbox.py), and only if it is still unsent. An email the server refuses for
+    now is tried again on the next run; one it refuses for good is marked sent (and
+    logged) rather than tried every minute for ever."""
+    outbox = Outbox()
+    sent, skipped = 0, set()
+    try:
+        while True:
+            due = list(Reminder.objects.filter(sent_at__isnull=True,
+                                               remind_at__lte=now or timezone.now())
+                       .exclude(pk__in=skipped)
                        .select_related("user", "user__office",
                                        "user__notification_preferences", "task",
                                        "task__assignee", "task__assignee__office")
                        .order_by("remind_at")[:batch])
             for reminder in due:
-                _deliver(reminder)
-                reminder.sent_at = timezone.now()
-                reminder.save(update_fields=["sent_at"])
-            sent += len(due)
-        if len(due) < batch:
-            return sent
+                text, email, app = _reminder_email(reminder)
+                mark = _mark_sent(reminder, text, app)
+                if email is None:
+                    with transaction.atomic():
+                        sent += mark()
+                    continue
+                outcome = outbox.send(email, mark)
+                if outcome.result == SENT:
+                    sent += 1
+                elif outcome.result == FAILED:
+                    log.warning("reminder %s refused for good: %s", reminder.pk,
+                                outcome.error)
+                    with transaction.atomic():
+                        mark()
+                elif outcome.result == RETRY:
+                    if not outbox.smtp:  # marked before a call that failed: undo
+                        Reminder.objects.filter(pk=reminder.pk).update(sent_at=None)
+                    skipped.add(reminder.pk)  # the next run tries it again
+            if len(due) < batch:
+                return sent
+    finally:
+        outbox.close()
 
 
 def follow_ups(user: User, today: dt.date | None = None):

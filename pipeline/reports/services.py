@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from circles.models import Office, User
 from tsgcrm import counts
@@ -29,6 +30,10 @@ from .models import ReportDelivery, ReportRun, ReportSubscription
 FRESH_FOR = dt.timedelta(hours=1)
 # A run still "being made" after this long was left by a worker that died.
 STALE_AFTER = dt.timedelta(minutes=3)
+# A run still queued after this long lost its task (the broker restarted empty).
+LOST_AFTER = dt.timedelta(minutes=2)
+# A run not made after this long, tried again meanwhile, is reported failed.
+GIVE_UP_AFTER = dt.timedelta(minutes=15)
 
 
 def office_scope(office: Office) -> list[Office]:
@@ -150,6 +155,27 @@ def report_render(*, run_id: int) -> bool:
                                                             args=[run.pk])}),
                      to=[user.email]).send()
     return True
+
+
+def runs_recover(now: dt.datetime | None = None) -> tuple[list[int], int]:
+    """No run stays "queued" or "being made" for ever: a run whose task was lost (queued
+    too long) or whose worker died (running too long) is queued again, and a run still
+    not made after GIVE_UP_AFTER is reported failed, so the person can ask again. Returns
+    the runs queued again and how many failed. Queuing twice is harmless: a run is claimed
+    once (report_render)."""
+    from ..tasks import render_report
+
+    now = now or timezone.now()
+    pending = (Q(status=ReportRun.Status.QUEUED, created_at__lt=now - LOST_AFTER)
+               | Q(status=ReportRun.Status.RUNNING, created_at__lt=now - STALE_AFTER))
+    failed = ReportRun.objects.filter(pending, created_at__lt=now - GIVE_UP_AFTER).update(
+        status=ReportRun.Status.FAILED, finished_at=now,
+        error=gettext_noop("The report could not be made (the server stopped while making "
+                           "it). Ask for it again."))
+    again = list(ReportRun.objects.filter(pending).values_list("pk", flat=True))
+    for run_id in again:
+        render_report.delay(run_id)
+    return again, failed
 
 
 def report_failed(*, run_id: int, error: str) -> None:

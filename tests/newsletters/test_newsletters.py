@@ -17,6 +17,7 @@ from newsletters import rendering, sending, services
 from newsletters.models import Delivery, Link, Newsletter, Reader, Segment
 from tests.factories import PersonFactory
 from tests.newsletters.helpers import make_due, many_readers, newsletter, reader
+from tsgcrm import outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -235,13 +236,13 @@ def test_transient_errors_are_retried_with_back_off_and_permanent_ones_fail(offi
     assert token == [row.pk]
     Delivery.objects.filter(pk=row.pk).update(status="queued", claim=None)
     sending._record(None, [], [], [({"id": row.pk, "attempts": 0},
-                                    sending.Outcome(sending.RETRY, "421 busy"))], [])
+                                    outbox.Outcome(outbox.RETRY, "421 busy"))], [])
     row.refresh_from_db()
     assert (row.status, row.attempts, row.error) == ("queued", 1, "421 busy")
     assert row.next_attempt_at > timezone.now() + dt.timedelta(seconds=50)
     assert sending.send_batch(item.pk) == 0  # not due yet
     sending._record(None, [], [], [({"id": row.pk, "attempts": 1},
-                                    sending.Outcome(sending.RETRY, "421 busy"))], [])
+                                    outbox.Outcome(outbox.RETRY, "421 busy"))], [])
     row.refresh_from_db()
     assert row.status == "failed"
 
@@ -271,14 +272,14 @@ def test_a_fenced_worker_does_not_send_a_row_another_worker_took(office_a):
     mine, theirs = uuid.uuid4(), uuid.uuid4()
     [pk] = sending.claim(item.pk, mine, 10, 60)
     Delivery.objects.filter(pk=pk).update(claim=theirs)  # my lease ran out; it was retaken
-    outbox = sending.Outbox()
+    sender = outbox.Outbox()
     batch = sending.Batch(Newsletter.objects.get(pk=item.pk))
     row = Delivery.objects.filter(pk=pk).annotate(
         organisation=sending._organisation_name()).values(
         "id", "email", "language", "variant", "person__first_name", "person__last_name",
         "person__city", "organisation").get()
-    email, message_id = batch.email(row, outbox.backend)
-    assert outbox.send(email, sending._mark(pk, mine, message_id)).result == sending.FENCED
+    email, message_id = batch.email(row, sender.backend)
+    assert sender.send(email, sending._mark(pk, mine, message_id)).result == outbox.FENCED
     assert mail.outbox == []
 
 
