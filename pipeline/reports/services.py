@@ -173,6 +173,10 @@ def runs_recover(now: dt.datetime | None = None) -> tuple[list[int], int]:
         error=gettext_noop("The report could not be made (the server stopped while making "
                            "it). Ask for it again."))
     again = list(ReportRun.objects.filter(pending).values_list("pk", flat=True))
+    # Queued again, so that report_render claims it (a run left "being made" is dead: the
+    # task's time limit is well under STALE_AFTER).
+    ReportRun.objects.filter(pending, pk__in=again).update(status=ReportRun.Status.QUEUED,
+                                                           progress=0)
     for run_id in again:
         render_report.delay(run_id)
     return again, failed
