@@ -47,7 +47,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 def build(scale: float) -> dict:
     code = ("import json, sys; sys.path.insert(0, '.'); import django; django.setup(); "
             f"from bench.scale import build; print(json.dumps(build({scale})))")
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres",  # noqa: S607
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres",  # noqa: S603, S607
                     DATABASE_URL.rsplit("/", 1)[1]], capture_output=True, check=False)
     done = subprocess.run([PY, "-c", code], cwd=ROOT, env=ENV, check=True,  # noqa: S603
                           stdout=subprocess.PIPE, text=True)
@@ -145,7 +145,8 @@ def main() -> int:
             str(ROOT / ".venv-bench/bin/locust"), "-f", str(ROOT / "bench/locustfile.py"),
             "--headless", "--host", f"http://127.0.0.1:{PORT}", "--users",
             str(options.users), "--spawn-rate", "5", "--run-time", f"{seconds}s",
-            "--csv", str(OUT / "locust"), "--only-summary", "--reset-stats", "--loglevel", "WARNING"],
+            "--csv", str(OUT / "locust"), "--only-summary", "--reset-stats",
+            "--loglevel", "WARNING"],
             cwd=ROOT, check=False)
     finally:
         peaks.stop.set()
