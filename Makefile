@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: run test install demo messages lint clean bench bench-pipeline bench-reports \
-	bench-newsletters
+	bench-newsletters bench-scale faults security backup-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,3 +82,36 @@ bench-newsletters: $(VENV)/.installed
 	$(BENCH_ENV) DATABASE_URL=postgres://postgres@127.0.0.1:5432/tsgcrm_nlbench \
 		REDIS_URL=redis://127.0.0.1:6379/12 CACHE_URL=redis://127.0.0.1:6379/13 \
 		$(PY) scripts/bench_newsletters.py $(ARGS)
+
+# Proof at scale (docs/operations.md). The load tool lives in a venv of its own, so its
+# dependencies never mix with the app's.
+BENCH_VENV = .venv-bench
+$(BENCH_VENV)/.installed:
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet locust==2.47.0
+	touch $@
+
+# The large network (50 offices, 500,000 contacts, 1,000,000 deals, 100,000 tasks, 5,000
+# decisions; built once, about 35 minutes), then gunicorn + Celery under locust with 20
+# people for 3 minutes: per page p50/p95/p99, throughput, errors, peak memory, in
+# var/bench/load.json. ARGS="--scale 0.05 --minutes 1" for a quick run.
+bench-scale: $(VENV)/.installed $(BENCH_VENV)/.installed
+	$(PY) bench/run.py $(ARGS)
+
+# Faults: Redis restarted and PostgreSQL stopped under work (uses `service`: run it where
+# nothing else needs them), workers killed mid-send, mid-reminders and mid-PDF.
+faults: $(VENV)/.installed
+	$(PY) bench/faults.py $(ARGS)
+
+# Attacks: every URL by another office's person and by an anonymous one, CSRF, XSS, SQL-ish
+# input, open redirects, log-in throttling, check --deploy, security headers.
+security: $(VENV)/.installed
+	-createdb -h 127.0.0.1 -U postgres tsgcrm_sec 2>/dev/null
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tsgcrm_sec \
+		REDIS_URL=redis://127.0.0.1:6379/8 CACHE_URL=redis://127.0.0.1:6379/9 \
+		$(PY) bench/security.py $(ARGS)
+
+# Back up the database of DATABASE_URL (and the uploaded files), restore it into a scratch
+# database and prove nothing was lost.
+backup-check: $(VENV)/.installed
+	$(PY) bench/backup.py $(ARGS)

@@ -29,10 +29,10 @@ OUT = ROOT / "var" / "bench"
 PORT = int(os.environ.get("BENCH_PORT", 8765))
 DATABASE_URL = os.environ.get("BENCH_SCALE_DATABASE_URL",
                               "postgres://postgres@127.0.0.1:5432/tsgcrm_scale")
-REDIS_URL = os.environ.get("BENCH_SCALE_REDIS_URL", "redis://127.0.0.1:6379/12")
+REDIS_URL = os.environ.get("BENCH_SCALE_REDIS_URL", "redis://127.0.0.1:6379/4")
 ENV = {
     **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL,
-    "CACHE_URL": REDIS_URL[:-2] + "13" if REDIS_URL.endswith("/12") else REDIS_URL,
+    "CACHE_URL": os.environ.get("BENCH_SCALE_CACHE_URL", "redis://127.0.0.1:6379/5"),
     "DEBUG": "0", "SECRET_KEY": "bench-scale-only-" + "x" * 40,
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     # Plain HTTP on loopback: no TLS redirect, cookies without the Secure flag (production
