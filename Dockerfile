@@ -9,6 +9,6 @@ COPY . .
 RUN pip install --no-cache-dir . \
     && DEBUG=1 python manage.py compilemessages \
     && DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput
-RUN useradd --create-home tsg && mkdir -p /app/var && chown -R tsg /app/var
+RUN useradd --create-home tsg && mkdir -p /app/var/media && chown -R tsg /app/var
 USER tsg
 EXPOSE 8000
