@@ -142,3 +142,23 @@ def emails_in(folder) -> list[str]:
         subjects += [line[len("Subject: "):] for line in path.read_text().splitlines()
                      if line.startswith("Subject: ")]
     return subjects
+
+
+@pytest.fixture
+def smtp_sink():
+    """Start SMTP servers on loopback that keep what they receive: smtp_sink(delay) ->
+    the server (`.port`, `.count`, `.recipients`, `.messages`); `delay` seconds a
+    message, as a real server takes."""
+    from tsgcrm import smtpsink
+
+    controllers = []
+
+    def start(delay: float = 0.0):
+        controller, server, port = smtpsink.start(delay=delay, keep=True)
+        server.port = port
+        controllers.append(controller)
+        return server
+
+    yield start
+    for controller in controllers:
+        controller.stop()

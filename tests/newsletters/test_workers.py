@@ -16,17 +16,13 @@ from newsletters import services
 from newsletters.models import Delivery, Newsletter
 from newsletters.tasks import start_newsletter
 from tests.newsletters.helpers import make_due, many_readers, newsletter
-from tsgcrm import smtpsink
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def sink():
-    controller, server, port = smtpsink.start(delay=0.003, keep=True)
-    server.port = port
-    yield server
-    controller.stop()
+def sink(smtp_sink):
+    return smtp_sink(delay=0.003)
 
 
 def start_workers(worker_processes, sink, count: int, **env):

@@ -17,7 +17,6 @@ from pipeline.models import ReportRun
 from pipeline.reports.services import GIVE_UP_AFTER, STALE_AFTER, report_request, runs_recover
 from pipeline.tasks import send_due_reminders
 from tests.factories import UserFactory
-from tsgcrm import smtpsink
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,11 +31,8 @@ def wait_for(predicate, seconds: float) -> bool:
 
 
 @pytest.fixture
-def sink():
-    controller, server, port = smtpsink.start(delay=0.01, keep=True)
-    server.port = port
-    yield server
-    controller.stop()
+def sink(smtp_sink):
+    return smtp_sink(delay=0.01)
 
 
 def test_a_worker_killed_mid_reminder_run_neither_repeats_nor_loses_one(
