@@ -129,6 +129,14 @@ def registry_view(request: HttpRequest) -> HttpResponse:
 # --- Enrolling --------------------------------------------------------------------------------
 
 
+def _id_or_404(value: str) -> int:
+    """An id from the address bar: anything but digits is a missing page, not a server
+    error (a text compared with an id column raises ValueError)."""
+    if not value.isdigit():
+        raise Http404
+    return int(value)
+
+
 @login_required
 def enrol_view(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -136,11 +144,12 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     source = request.GET.get("person") or request.POST.get("person")
     if source:
         person = get_object_or_404(Person.objects.visible_to(user).select_related("office"),
-                                   pk=source)
+                                   pk=_id_or_404(source))
     deal = None
     if request.GET.get("deal") or request.POST.get("deal"):
         deal = get_object_or_404(Deal.objects.visible_to(user),
-                                 pk=request.GET.get("deal") or request.POST.get("deal"))
+                                 pk=_id_or_404(request.GET.get("deal")
+                                               or request.POST.get("deal")))
     owns_person = person is not None and person.owner_id == user.pk
     if not (can_manage(user, office_id=person.office_id if person else None) or owns_person):
         raise PermissionDenied(_("Office leads and the experts' circle enrol candidates; a "

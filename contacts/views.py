@@ -343,7 +343,8 @@ def person_merge_view(request: HttpRequest, pk: int, other_pk: int) -> HttpRespo
 @login_required
 def organisation_list(request: HttpRequest) -> HttpResponse:
     orgs = Organisation.objects.visible_to(request.user).select_related("office")
-    query = request.GET.get("q", "")
+    # PostgreSQL text cannot hold NUL: a NUL in the address bar would be a server error.
+    query = request.GET.get("q", "").replace("\x00", "")
     orgs = search(orgs, query) if query.strip() else orgs.order_by("name")
     page = Paginator(orgs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "contacts/organisation_list.html", {"page": page, "q": query})

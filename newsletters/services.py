@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from html import unescape
 from typing import Any
 
 from django.conf import settings
@@ -462,8 +463,10 @@ def preview(newsletter: Newsletter, *, language: str, reader: rendering.Reader,
                                          sender=rendering.Sender.of(newsletter.office))
     subject, html, text = rendering.personalise(compiled, reader, office=newsletter.office.name,
                                                 variant=variant)
-    preheader = compiled.preheader.render(reader.context(newsletter.office.name)) \
-        if compiled.preheader else ""
+    # The preheader is shown as text on the preview page: its template output is HTML (the
+    # office's literal text unescaped), so turn it back into plain text the page escapes.
+    preheader = " ".join(unescape(str(compiled.preheader.render(
+        reader.context(newsletter.office.name)))).split()) if compiled.preheader else ""
     return {"subject": subject, "preheader": preheader, "html": html, "text": text,
             "language": version.language}
 
