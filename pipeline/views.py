@@ -5,7 +5,6 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from contacts.models import Person
 from tsgcrm.db import generic_plans
 from tsgcrm.exports import csv_response
 from tsgcrm.forms import add_service_errors
+from tsgcrm.http import next_on_site
 from tsgcrm.pagination import Paginator
 
 from .agenda.models import TASK_LINE
@@ -133,23 +133,15 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
             trigger_client_event(response, "board-error", {"message": message})
             return trigger_client_event(response, "board-changed", {})
         messages.error(request, message)
-        return redirect(_next_on_site(request, "pipeline:board"))
+        return redirect(next_on_site(request, "pipeline:board"))
     text = _("“%(deal)s” moved to %(phase)s.") % {"deal": moved, "phase": phase.display_name}
     if request.htmx:
         response = HttpResponse(status=200)
         response["HX-Reswap"] = "none"
         return trigger_client_event(response, "board-changed", {"message": text})
     messages.success(request, text)
-    return redirect(_next_on_site(request, "pipeline:board"))
+    return redirect(next_on_site(request, "pipeline:board"))
 
-
-def _next_on_site(request: HttpRequest, default: str) -> str:
-    """The posted `next` when it stays on this site, else `default` (no open redirect)."""
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return target
-    return default
 
 
 def _deal_list_queryset(request: HttpRequest):

@@ -190,6 +190,9 @@ def _deals_with_steps(viewer: User, *, start: dt.date, end: dt.date,
     return deals
 
 
+OVERDUE_SHOWN = 20
+
+
 def my_day(user: User) -> dict:
     """The consultant's home: overdue, today's and this week's tasks, the next steps of
     their deals (the most urgent first) and their circles' meetings, in a fixed number of
@@ -200,9 +203,13 @@ def my_day(user: User) -> dict:
     zone = _zone(user)
     today = timezone.now().astimezone(zone).date()
     week_end = today + dt.timedelta(days=6)
-    tasks = list(Task.objects.filter(assignee=user, status=Task.Status.OPEN,
-                                     due_date__lte=week_end)
-                 .select_related(*TASK_LINE, "assignee__office")[:200])
+    mine = Task.objects.filter(assignee=user, status=Task.Status.OPEN)
+    # A page to read, not a backlog: the 20 oldest overdue tasks and how many more there
+    # are (the task list has them all), then today's and this week's.
+    late = mine.filter(due_date__lt=today)
+    overdue = list(late.select_related(*TASK_LINE, "assignee__office")[:OVERDUE_SHOWN])
+    tasks = overdue + list(mine.filter(due_date__gte=today, due_date__lte=week_end)
+                           .select_related(*TASK_LINE, "assignee__office")[:100])
     steps = [step_item(d, today)
              for d in Deal.objects.filter(owner=user, status=Deal.Status.OPEN,
                                           next_step_date__lte=week_end)
@@ -215,7 +222,8 @@ def my_day(user: User) -> dict:
                                                 starts_at__lt=begin + dt.timedelta(days=7))
                 .select_related("circle").order_by("starts_at")[:10]]
     return {
-        "overdue": [t for t in tasks if t.due_date < today],
+        "overdue": overdue,
+        "overdue_more": late.count() - len(overdue),
         "today": [t for t in tasks if t.due_date == today],
         "week": [t for t in tasks if today < t.due_date <= week_end],
         "next_steps": steps,

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +20,7 @@ from certification.permissions import enrolments_visible_to
 from circles.models import Circle, Office, User, visible_office_ids
 from contacts.models import Organisation, Person
 from tsgcrm.forms import add_service_errors
+from tsgcrm.http import next_on_site
 from tsgcrm.pagination import Paginator
 
 from . import services
@@ -62,14 +62,6 @@ def _may_change(user: User, task: Task) -> bool:
     return (task.assignee_id == user.pk or task.created_by_id == user.pk
             or user.is_network_admin or user.is_superuser
             or (user.is_office_lead and task.office_id in visible_office_ids(user)))
-
-
-def _next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return target
-    return default
 
 
 # --- Tasks ------------------------------------------------------------------------------------
@@ -127,13 +119,13 @@ def task_create(request: HttpRequest) -> HttpResponse:
                 response["HX-Trigger"] = "calendar-changed, task-added"
                 return response
             messages.success(request, _("Task “%(task)s” added.") % {"task": task})
-            return redirect(_next(request, task.deal.get_absolute_url() if task.deal
+            return redirect(next_on_site(request, task.deal.get_absolute_url() if task.deal
                                   else "pipeline:task_list"))
     template = "pipeline/task_form.html"
     if request.htmx:
         template += "#task-form"
     return render(request, template, {"form": form, "task": None, "in_dialog": request.htmx,
-                                      "next": _next(request, "")})
+                                      "next": next_on_site(request, "")})
 
 
 @login_required
@@ -155,9 +147,9 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_errors(form, error)
             else:
                 messages.success(request, _("Task saved."))
-                return redirect(_next(request, "pipeline:task_list"))
+                return redirect(next_on_site(request, "pipeline:task_list"))
     return render(request, "pipeline/task_form.html", {
-        "form": form, "task": task, "editable": editable, "next": _next(request, ""),
+        "form": form, "task": task, "editable": editable, "next": next_on_site(request, ""),
         "history": task.history.select_related("history_user")[:20]})
 
 
@@ -182,7 +174,7 @@ def task_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, text)
-    return redirect(_next(request, "pipeline:task_list"))
+    return redirect(next_on_site(request, "pipeline:task_list"))
 
 
 @login_required
@@ -312,7 +304,7 @@ def calendar_move(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Trigger"] = "calendar-changed"
         return response
-    return redirect(_next(request, "pipeline:calendar"))
+    return redirect(next_on_site(request, "pipeline:calendar"))
 
 
 # --- Notifications, settings and feeds -----------------------------------------------------
@@ -346,7 +338,7 @@ def notification_snooze(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
         messages.success(request, _("Snoozed."))
-    return redirect(_next(request, "pipeline:notifications"))
+    return redirect(next_on_site(request, "pipeline:notifications"))
 
 
 @login_required

@@ -50,15 +50,9 @@ def report_context(run: ReportRun) -> dict:
     stale. The queries are planned for their actual period (a generic plan, reused across
     periods, reads far more moves than one period needs)."""
     if run.kind == ReportRun.Kind.NETWORK:
-        offices = list(Office.objects.filter(active=True))
-        key = _cache_key(run, [o.pk for o in offices])
-        figures = cache.get(key)
-        if figures is None:
-            with custom_plans():
-                figures = network_report(offices=offices, start=run.start, end=run.end,
-                                         currency=run.currency, zone=settings.TIME_ZONE)
-            cache.set(key, figures, counts.TTL)
-        rows, missing = figures
+        rows = _network_rows(run)
+        missing = set().union(*(r.open_value.missing | r.weighted.missing
+                                | r.won_value.missing for r in rows))
         return {"kind": "network", "rows": rows, "missing_rates": missing,
                 "start": run.start, "end": run.end, "currency": run.currency,
                 "charts": network_charts(rows, run.currency)}
@@ -73,6 +67,29 @@ def report_context(run: ReportRun) -> dict:
     return {"kind": "office", "report": report, "office": run.office, "start": run.start,
             "end": run.end, "currency": run.currency, "missing_rates": report.missing_rates,
             "charts": office_charts(report)}
+
+
+def _network_rows(run: ReportRun) -> list:
+    """The network report's rows, each national office's cached on its own (per version
+    of its and its sub-offices' rows): a change in one office recomputes its row only,
+    the other offices' come from the cache; all missing rows in one set of queries."""
+    offices = list(Office.objects.filter(active=True))
+    scopes: dict[int, list[Office]] = {o.pk: [] for o in offices if o.parent_id is None}
+    for office in offices:
+        if (office.parent_id or office.pk) in scopes:
+            scopes[office.parent_id or office.pk].append(office)
+    keys = {top: "network-row:" + _cache_key(run, [o.pk for o in scope])
+            for top, scope in scopes.items()}
+    cached = cache.get_many(list(keys.values()))
+    rows = {top: cached[key] for top, key in keys.items() if key in cached}
+    missing = [o for top, scope in scopes.items() if top not in rows for o in scope]
+    if missing:
+        with custom_plans():
+            computed, _rates = network_report(offices=missing, start=run.start, end=run.end,
+                                              currency=run.currency, zone=settings.TIME_ZONE)
+        cache.set_many({keys[row.office.pk]: row for row in computed}, counts.TTL)
+        rows.update({row.office.pk: row for row in computed})
+    return sorted(rows.values(), key=lambda r: r.office.name)
 
 
 def _cache_key(run: ReportRun, office_ids: list[int]) -> str:

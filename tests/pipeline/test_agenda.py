@@ -335,3 +335,18 @@ def test_a_task_added_from_the_calendar_dialog(client, consultant_a):
                                  "priority": "normal"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 204 and "calendar-changed" in response["HX-Trigger"]
     assert Task.objects.get().title == "From the calendar"
+
+
+def test_my_day_shows_twenty_overdue_tasks_and_says_how_many_more(client, consultant_a):
+    today = timezone.localdate()
+    Task.objects.bulk_create([
+        Task(title=f"Late {n:02}", office=consultant_a.office, assignee=consultant_a,
+             created_by=consultant_a, due_date=today - dt.timedelta(days=30 - n))
+        for n in range(25)])
+    Task.objects.create(title="Due today", office=consultant_a.office, assignee=consultant_a,
+                        created_by=consultant_a, due_date=today)
+    client.force_login(consultant_a)
+    page = client.get(reverse("home")).text
+    assert "Late 00" in page and "Late 19" in page and "Late 20" not in page  # oldest first
+    assert "and 5 more overdue tasks" in page
+    assert "Due today" in page  # today's are not pushed out by the backlog

@@ -315,3 +315,27 @@ def test_a_real_worker_on_the_reports_queue_makes_the_pdf(fixture, office_a, lea
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1",  # noqa: S603, S607
                     run.pdf.path, str(tmp_path / "report")], check=True)
     assert (tmp_path / "report-1.png").stat().st_size > 10_000
+
+
+def test_the_network_report_computes_again_only_the_office_that_changed(
+        client, fixture, office_a, office_b, consultant_b, admin,
+        django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pipeline.services import deal_create
+
+    cache.clear()
+    client.force_login(admin)
+    params = {"start": "2026-01-01", "end": "2026-01-31", "currency": "EUR"}
+    url = reverse("pipeline:network_report")
+    first = {r.office: r.open_count for r in client.get(url, params).context["rows"]}
+    assert first[office_a] == 3 and first[office_b] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_create(office=office_b, by=consultant_b, data={"title": "New in B"})
+    with CaptureQueriesContext(connection) as queries:
+        second = {r.office: r.open_count for r in client.get(url, params).context["rows"]}
+    assert second == {office_a: 3, office_b: 1}  # never stale
+    figures = [q["sql"] for q in queries if 'FROM "pipeline_deal"' in q["sql"]]
+    assert figures and all(f"IN ({office_b.pk})" in sql for sql in figures)  # B's alone
