@@ -940,7 +940,9 @@ def production_env(**extra: str) -> dict[str, str]:
     hosts, HTTPS hardening at its defaults (no overrides)."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-                        "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "DEBUG"}}
+                        "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "DEBUG",
+                        # set by the browser tests for their live server, never in production
+                        "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update({"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(64),
                 "ALLOWED_HOSTS": "crm.example.org", "DJANGO_SETTINGS_MODULE": "tsgcrm.settings"})
     env.update(extra)
