@@ -71,14 +71,16 @@ def report_context(run: ReportRun) -> dict:
 
 def _network_rows(run: ReportRun) -> list:
     """The network report's rows, each national office's cached on its own (per version
-    of its and its sub-offices' rows): a change in one office recomputes its row only,
+    of its and its sub-offices' deals): a change in one office recomputes its row only,
     the other offices' come from the cache; all missing rows in one set of queries."""
     offices = list(Office.objects.filter(active=True))
     scopes: dict[int, list[Office]] = {o.pk: [] for o in offices if o.parent_id is None}
     for office in offices:
         if (office.parent_id or office.pk) in scopes:
             scopes[office.parent_id or office.pk].append(office)
-    keys = {top: "network-row:" + _cache_key(run, [o.pk for o in scope])
+    # A row reads deals and their moves only: an interaction or a task logged does not
+    # make it stale.
+    keys = {top: "network-row:" + _cache_key(run, [o.pk for o in scope], scope="deals")
             for top, scope in scopes.items()}
     cached = cache.get_many(list(keys.values()))
     rows = {top: cached[key] for top, key in keys.items() if key in cached}
@@ -92,11 +94,16 @@ def _network_rows(run: ReportRun) -> list:
     return sorted(rows.values(), key=lambda r: r.office.name)
 
 
-def _cache_key(run: ReportRun, office_ids: list[int]) -> str:
+def _cache_key(run: ReportRun, office_ids: list[int], scope: str = "reports") -> str:
+    """The key of figures read from `scope`'s rows of these offices ("reports": deals,
+    moves, interactions, objections, tasks; "deals": deals and their moves), and the
+    exchange rates (office 0 of "reports")."""
+    versions = counts.versions_key(scope, office_ids) + "|" + counts.versions_key("reports",
+                                                                                  [0])
     return "report:" + ReportRun.key_for(
         kind=run.kind, office=run.office_id, start=run.start, end=run.end,
         currency=run.currency, language=translation.get_language(),
-        today=timezone.localdate(), versions=counts.versions_key("reports", [0, *office_ids]))
+        today=timezone.localdate(), versions=versions)
 
 
 @transaction.atomic

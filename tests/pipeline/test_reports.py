@@ -339,3 +339,10 @@ def test_the_network_report_computes_again_only_the_office_that_changed(
     assert second == {office_a: 3, office_b: 1}  # never stale
     figures = [q["sql"] for q in queries if 'FROM "pipeline_deal"' in q["sql"]]
     assert figures and all(f"IN ({office_b.pk})" in sql for sql in figures)  # B's alone
+    # An interaction logged changes none of a row's figures: every row comes from the cache.
+    with django_capture_on_commit_callbacks(execute=True):
+        Interaction.objects.create(office=office_a, deal=fixture["d1"], kind="call",
+                                   happened_at=timezone.now(), created_by=admin)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, params)
+    assert not [q for q in queries if 'FROM "pipeline_deal"' in q["sql"]]
