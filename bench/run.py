@@ -85,6 +85,22 @@ class Peaks(threading.Thread):
         # PostgreSQL and Redis are services: their peaks are read the same way by name.
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by every process, summed per program (gunicorn, celery,
+    postgres, locust, redis-server …): read before and after the load, it says where the
+    machine's two cores went."""
+    table = subprocess.run(["ps", "-eo", "cputimes=,args="],  # noqa: S607
+                           capture_output=True, text=True).stdout
+    used: dict[str, float] = {}
+    for line in table.splitlines():
+        seconds, _, args = line.strip().partition(" ")
+        program = next((name for name in ("gunicorn", "celery", "postgres", "locust",
+                                          "redis-server") if name in args), None)
+        if program and seconds.isdigit():
+            used[program] = used.get(program, 0) + int(seconds)
+    return used
+
+
 def start(name: str, args: list[str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=log.open("w"),  # noqa: S603
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -141,6 +157,7 @@ def main() -> int:
     try:
         wait_up(f"http://127.0.0.1:{PORT}/healthz")
         seconds = int(options.minutes * 60)
+        cpu_before, began = cpu_seconds(), time.monotonic()
         subprocess.run([  # noqa: S603
             str(ROOT / ".venv-bench/bin/locust"), "-f", str(ROOT / "bench/locustfile.py"),
             "--headless", "--host", f"http://127.0.0.1:{PORT}", "--users",
@@ -148,6 +165,7 @@ def main() -> int:
             "--csv", str(OUT / "locust"), "--only-summary", "--reset-stats",
             "--loglevel", "WARNING"],
             cwd=ROOT, check=False)
+        cpu_after, wall = cpu_seconds(), time.monotonic() - began
     finally:
         peaks.stop.set()
         for process in processes.values():
@@ -173,6 +191,10 @@ def main() -> int:
         "requests": int(total["Request Count"]), "errors": int(total["Failure Count"]),
         "pages": sorted(pages, key=lambda p: -p["p95"]),
         "peak_memory_mb": dict(sorted(peaks.peaks.items())),
+        # Cores each program kept busy on average during the load (the machine has 2).
+        "cpu_cores_used": {name: round((cpu_after.get(name, 0) - cpu_before.get(name, 0))
+                                       / wall, 2)
+                           for name in sorted(cpu_after)},
     }
     worst = max((p["p95"] for p in pages if p["page"] not in ("log in", "login form")),
                 default=0)
@@ -187,6 +209,7 @@ def main() -> int:
           f"{result['throughput_rps']} requests/s with {options.users} people")
     print("peak memory (MB): " + ", ".join(f"{k} {v}" for k, v in
                                           result["peak_memory_mb"].items()))
+    print("cores used: " + ", ".join(f"{k} {v}" for k, v in result["cpu_cores_used"].items()))
     print(f"data: {data or 'as built before'}; written to {OUT / 'load.json'}")
     print(f"targets (every page p95 <= 100 ms, no error): "
           f"{'met' if result['targets_met'] else 'NOT met'} (worst p95 {worst:.0f} ms)")
