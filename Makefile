@@ -109,6 +109,9 @@ security: $(VENV)/.installed
 	-createdb -h 127.0.0.1 -U postgres tsgcrm_sec 2>/dev/null
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tsgcrm_sec \
 		REDIS_URL=redis://127.0.0.1:6379/8 CACHE_URL=redis://127.0.0.1:6379/9 \
+		SECRET_KEY=security-check-only-0123456789abcdefghijklmnopqrstuvwxyz DEBUG=0 \
+		SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=testserver,localhost \
+		STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \
 		$(PY) bench/security.py $(ARGS)
 
 # Back up the database of DATABASE_URL (and the uploaded files), restore it into a scratch
