@@ -242,31 +242,32 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
         rows[phase_id].open_value = converter.money(dict(amounts))
 
     # The period's moves in one grouped query: entries, exits, conversions (each move
-    # knows whether the deal went further), and who moved deals.
+    # knows whether the deal went further), who moved deals, and the stays they ended
+    # (each move keeps the days spent in the phase it leaves) counted per whole day: the
+    # histograms that lead to the exact medians.
     moves = PhaseMove.objects.filter(office_id__in=ids, moved_at__gte=begin,
                                      moved_at__lt=finish).order_by()
     movers: dict[int, int] = defaultdict(int)
-    for row in (moves.values("to_phase_id", "from_phase_id", "moved_by_id")
-                .annotate(n=Count("pk"), on=Count("pk", filter=Q(went_further=True)))):
+    histograms: dict[int, dict[float, int]] = defaultdict(dict)
+    stay_days: dict[int, float] = defaultdict(float)
+    for row in (moves.values("to_phase_id", "from_phase_id", "moved_by_id",
+                             day=Floor("days_in_previous"))
+                .annotate(n=Count("pk"), on=Count("pk", filter=Q(went_further=True)),
+                          days=Sum("days_in_previous"))):
         rows[row["to_phase_id"]].entered += row["n"]
         rows[row["to_phase_id"]].went_further += row["on"]
         if row["from_phase_id"] is not None:
             rows[row["from_phase_id"]].left += row["n"]
             if row["moved_by_id"] is not None:
                 movers[row["moved_by_id"]] += row["n"]
+            if row["day"] is not None:
+                histogram = histograms[row["from_phase_id"]]
+                histogram[row["day"]] = histogram.get(row["day"], 0) + row["n"]
+                stay_days[row["from_phase_id"]] += row["days"]
     for row in deal_rows:  # a deal lost or ended without a deal leaves its phase
         if row["status"] in (Deal.Status.LOST, Deal.Status.NO_DEAL):
             rows[row["phase_id"]].left += row["closed_n"]
-    # Time in phase: the stays the period's moves ended (each move keeps the days spent in
-    # the phase it leaves), counted per phase and whole day; from these histograms, the
-    # exact medians.
     stays = moves.filter(from_phase__isnull=False, days_in_previous__isnull=False)
-    histograms: dict[int, dict[float, int]] = defaultdict(dict)
-    stay_days: dict[int, float] = defaultdict(float)
-    for row in (stays.values("from_phase_id", day=Floor("days_in_previous"))
-                .annotate(n=Count("pk"), days=Sum("days_in_previous"))):
-        histograms[row["from_phase_id"]][row["day"]] = row["n"]
-        stay_days[row["from_phase_id"]] += row["days"]
     for phase_id, median in _medians(stays, histograms).items():
         row = rows[phase_id]
         row.stays = sum(histograms[phase_id].values())

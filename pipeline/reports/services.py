@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop
 
 from circles.models import Office, User
 from tsgcrm import counts
-from tsgcrm.db import custom_plans
+from tsgcrm.db import report_plans
 
 from .charts import network_charts, office_charts
 from .figures import ReportError, network_report, office_report
@@ -60,7 +60,7 @@ def report_context(run: ReportRun) -> dict:
     key = _cache_key(run, [o.pk for o in scope])
     report = cache.get(key)
     if report is None:
-        with custom_plans():
+        with report_plans():
             report = office_report(offices=scope, start=run.start, end=run.end,
                                    currency=run.currency)
         cache.set(key, report, counts.TTL)
@@ -86,7 +86,7 @@ def _network_rows(run: ReportRun) -> list:
     rows = {top: cached[key] for top, key in keys.items() if key in cached}
     missing = [o for top, scope in scopes.items() if top not in rows for o in scope]
     if missing:
-        with custom_plans():
+        with report_plans():
             computed, _rates = network_report(offices=missing, start=run.start, end=run.end,
                                               currency=run.currency, zone=settings.TIME_ZONE)
         cache.set_many({keys[row.office.pk]: row for row in computed}, counts.TTL)
