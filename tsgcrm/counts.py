@@ -19,12 +19,21 @@ from django.db.models import QuerySet
 TTL = 600
 
 
-def versions_key(scope: str, offices: list[int]) -> str:
+def versions(wanted: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The versions of these (scope, office) pairs, read from the cache at once."""
+    keys = {f"{scope}-version:{pk}": (scope, pk) for scope, pk in wanted}
+    found = cache.get_many(list(keys))
+    return {pair: found.get(key, 0) for key, pair in keys.items()}
+
+
+def versions_key(scope: str, offices: list[int],
+                 known: dict[tuple[str, int], int] | None = None) -> str:
+    """The part of a cache key that changes when any of these offices' rows of `scope`
+    change; `known`: versions already read (versions()), to spare a round trip."""
     offices = sorted(offices)
-    keys = [f"{scope}-version:{pk}" for pk in offices]
-    versions = cache.get_many(keys)
-    return "|".join(f"{pk}.{versions.get(key, 0)}" for pk, key in zip(offices, keys,
-                                                                          strict=True))
+    if known is None:
+        known = versions([(scope, pk) for pk in offices])
+    return "|".join(f"{pk}.{known[(scope, pk)]}" for pk in offices)
 
 
 def bump(scope: str, office_id: int) -> None:

@@ -79,8 +79,10 @@ def _network_rows(run: ReportRun) -> list:
         if (office.parent_id or office.pk) in scopes:
             scopes[office.parent_id or office.pk].append(office)
     # A row reads deals and their moves only: an interaction or a task logged does not
-    # make it stale.
-    keys = {top: "network-row:" + _cache_key(run, [o.pk for o in scope], scope="deals")
+    # make it stale. Every office's version in one round trip to the cache.
+    known = counts.versions([("deals", o.pk) for o in offices] + [("reports", 0)])
+    keys = {top: "network-row:" + _cache_key(run, [o.pk for o in scope], scope="deals",
+                                             known=known)
             for top, scope in scopes.items()}
     cached = cache.get_many(list(keys.values()))
     rows = {top: cached[key] for top, key in keys.items() if key in cached}
@@ -94,12 +96,15 @@ def _network_rows(run: ReportRun) -> list:
     return sorted(rows.values(), key=lambda r: r.office.name)
 
 
-def _cache_key(run: ReportRun, office_ids: list[int], scope: str = "reports") -> str:
+def _cache_key(run: ReportRun, office_ids: list[int], scope: str = "reports",
+               known: dict | None = None) -> str:
     """The key of figures read from `scope`'s rows of these offices ("reports": deals,
     moves, interactions, objections, tasks; "deals": deals and their moves), and the
-    exchange rates (office 0 of "reports")."""
-    versions = counts.versions_key(scope, office_ids) + "|" + counts.versions_key("reports",
-                                                                                  [0])
+    exchange rates (office 0 of "reports"); `known`: versions already read."""
+    if known is None:
+        known = counts.versions([(scope, pk) for pk in office_ids] + [("reports", 0)])
+    versions = (counts.versions_key(scope, office_ids, known) + "|"
+                + counts.versions_key("reports", [0], known))
     return "report:" + ReportRun.key_for(
         kind=run.kind, office=run.office_id, start=run.start, end=run.end,
         currency=run.currency, language=translation.get_language(),
