@@ -58,22 +58,30 @@ def build(scale: float) -> dict:
 
 class Peaks(threading.Thread):
     """Samples the resident memory of the processes the benchmark started (and their
-    children) every half second; keeps each one's peak."""
+    children), and of the PostgreSQL and Redis services (their largest process), every
+    half second; keeps each one's peak."""
+
+    SERVICES = {"postgres": "postgresql (largest process)", "redis-server": "redis"}
 
     def __init__(self, roots: dict[str, int]) -> None:
         super().__init__(daemon=True)
         self.roots, self.peaks, self.stop = roots, {}, threading.Event()
 
+    def keep(self, name: str, kb: int) -> None:
+        self.peaks[name] = max(self.peaks.get(name, 0), kb // 1024)
+
     def run(self) -> None:
         while not self.stop.wait(0.5):
-            table = subprocess.run(["ps", "-eo", "pid=,ppid=,rss="],  # noqa: S607
+            table = subprocess.run(["ps", "-eo", "pid=,ppid=,rss=,comm="],  # noqa: S607
                                    capture_output=True, text=True).stdout.split("\n")
-            rows = [tuple(map(int, line.split())) for line in table if line.strip()]
             children: dict[int, list[int]] = {}
             rss = {}
-            for pid, ppid, kb in rows:
-                children.setdefault(ppid, []).append(pid)
-                rss[pid] = kb
+            for line in filter(str.strip, table):
+                pid, ppid, kb, command = line.split(None, 3)
+                children.setdefault(int(ppid), []).append(int(pid))
+                rss[int(pid)] = int(kb)
+                if command in self.SERVICES:
+                    self.keep(self.SERVICES[command], int(kb))
             for name, root in self.roots.items():
                 seen, todo = [], [root]
                 while todo:
@@ -81,9 +89,7 @@ class Peaks(threading.Thread):
                     seen.append(pid)
                     todo += children.get(pid, [])
                 for i, pid in enumerate(seen):
-                    key = name if i == 0 else f"{name} child {pid}"
-                    self.peaks[key] = max(self.peaks.get(key, 0), rss.get(pid, 0) // 1024)
-        # PostgreSQL and Redis are services: their peaks are read the same way by name.
+                    self.keep(name if i == 0 else f"{name} child {pid}", rss.get(pid, 0))
 
 
 def cpu_seconds() -> dict[str, float]:
