@@ -17,6 +17,10 @@ def _report_row_changed(sender, instance, **kwargs) -> None:
 
     if instance.office_id is not None:  # each of them keeps its office
         bump_on_commit("reports", instance.office_id)
+    if sender.__name__ == "PhaseMove":  # its week's cached report figures too
+        from .reports.moves import bump_weeks
+
+        bump_weeks(instance.office_id, [instance.moved_at])
 
 
 def _rates_changed(sender, **kwargs) -> None:

@@ -134,4 +134,5 @@ def generate_deals(*, office: Office, count: int, seed: int, with_details: bool 
 
     transaction.on_commit(lambda: bump_board_version(office.pk))
     counts.bump_on_commit("reports", office.pk)
+    counts.bump_on_commit("moves", office.pk)  # every month of its moves
     return made

@@ -200,6 +200,9 @@ class Deal(models.Model):
             models.Index(fields=["office", "expected_close"], name="deal_forecast",
                          include=["currency", "value", "probability", "phase"],
                          condition=Q(status="open")),
+            # Reports: the open deals' overdue next steps per owner, from the index alone.
+            models.Index(fields=["office", "next_step_date"], name="deal_overdue",
+                         include=["owner"], condition=Q(status="open")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="deal_value_not_negative"),
@@ -291,8 +294,15 @@ class PhaseMove(models.Model):
         earlier = (PhaseMove.objects.filter(deal_id=self.deal_id, moved_at__lte=self.moved_at)
                    .exclude(pk=self.pk))
         earlier.filter(left_at__isnull=True).update(left_at=self.moved_at)
-        earlier.filter(went_further=False, to_phase__number__lt=self.to_phase.number).update(
-            went_further=True)
+        further = list(earlier.filter(went_further=False,
+                                      to_phase__number__lt=self.to_phase.number)
+                       .values_list("pk", "moved_at"))
+        if further:  # reports count conversions from these moves' weeks: stale now
+            from .reports.moves import bump_weeks
+
+            PhaseMove.objects.filter(pk__in=[pk for pk, _at in further]).update(
+                went_further=True)
+            bump_weeks(self.office_id, [at for _pk, at in further])
 
     @classmethod
     def of(cls, deal: Deal, to_phase: Phase, *, by, at: dt.datetime | None = None,

@@ -21,8 +21,8 @@ from circles.models import User
 from contacts.generate import generate_people
 from contacts.models import Person
 from pipeline.generate import generate_deals
-from pipeline.models import Deal
-from tsgcrm import counts
+from pipeline.models import Deal, Phase
+from pipeline.services import deal_move_phase
 
 TOTAL = int(os.environ.get("BENCH_DEALS", 100_000))
 PEOPLE = 5_000  # the deals' contacts (their lead sources are a figure of the report)
@@ -70,13 +70,20 @@ def main() -> None:
     client = Client()
     client.force_login(lead)
 
+    # Open deals to move on, one before each computed request, in a fixed random order.
+    movable = iter(Deal.objects.filter(office=office, status=Deal.Status.OPEN,
+                                       phase__number__lte=4)
+                   .order_by("?").values_list("pk", "phase__number")[:2000])
+    phases = {p.number: p for p in Phase.objects.all()}
+
     def get(url: str, params: dict, *, computed: bool = False, as_user=None):
-        """A request; `computed`: right after a change to the office, so the figures are
-        computed again rather than read from the cache."""
+        """A request; `computed`: right after a deal of the office moved on a phase (as
+        the board's drag and drop does), so the figures are computed again: the deals'
+        and the moves' of this month and of the months of the deal's earlier moves."""
         def request(n: int):
             if computed:
-                counts.bump("reports", office.pk)
-                counts.bump("deals", office.pk)  # the network report reads deals only
+                pk, number = next(movable)
+                deal_move_phase(deal_id=pk, to_phase=phases[number + 1], by=lead)
             return (as_user or client).get(url, params)
         return request
 

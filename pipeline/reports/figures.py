@@ -44,10 +44,12 @@ from django.utils.translation import gettext as _
 
 from circles.models import Office, User
 from contacts.models import LeadSource
+from tsgcrm.db import serial_plans
 
 from ..agenda.models import Task
 from ..models import Deal, Interaction, LostReason, Objection, Phase, PhaseMove
 from .models import ExchangeRate
+from .moves import period_moves
 
 ZERO = Decimal(0)
 
@@ -241,33 +243,25 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
     for phase_id, amounts in money.items():
         rows[phase_id].open_value = converter.money(dict(amounts))
 
-    # The period's moves in one grouped query: entries, exits, conversions (each move
-    # knows whether the deal went further), who moved deals, and the stays they ended
-    # (each move keeps the days spent in the phase it leaves) counted per whole day: the
-    # histograms that lead to the exact medians.
-    moves = PhaseMove.objects.filter(office_id__in=ids, moved_at__gte=begin,
-                                     moved_at__lt=finish).order_by()
-    movers: dict[int, int] = defaultdict(int)
-    histograms: dict[int, dict[float, int]] = defaultdict(dict)
-    stay_days: dict[int, float] = defaultdict(float)
-    for row in (moves.values("to_phase_id", "from_phase_id", "moved_by_id",
-                             day=Floor("days_in_previous"))
-                .annotate(n=Count("pk"), on=Count("pk", filter=Q(went_further=True)),
-                          days=Sum("days_in_previous"))):
-        rows[row["to_phase_id"]].entered += row["n"]
-        rows[row["to_phase_id"]].went_further += row["on"]
-        if row["from_phase_id"] is not None:
-            rows[row["from_phase_id"]].left += row["n"]
-            if row["moved_by_id"] is not None:
-                movers[row["moved_by_id"]] += row["n"]
-            if row["day"] is not None:
-                histogram = histograms[row["from_phase_id"]]
-                histogram[row["day"]] = histogram.get(row["day"], 0) + row["n"]
-                stay_days[row["from_phase_id"]] += row["days"]
+    # The period's moves: entries, exits, conversions (each move knows whether the deal
+    # went further), who moved deals, and the stays they ended (each move keeps the days
+    # spent in the phase it leaves) counted per whole day: the histograms that lead to the
+    # exact medians. Whole months come from the cache, the rest from one grouped query.
+    moved = period_moves(ids, begin, finish)
+    for phase_id, n in moved.entered.items():
+        rows[phase_id].entered += n
+    for phase_id, n in moved.further.items():
+        rows[phase_id].went_further += n
+    for phase_id, n in moved.left.items():
+        rows[phase_id].left += n
+    movers = moved.movers
+    histograms = moved.histograms
+    stay_days = moved.stay_days
     for row in deal_rows:  # a deal lost or ended without a deal leaves its phase
         if row["status"] in (Deal.Status.LOST, Deal.Status.NO_DEAL):
             rows[row["phase_id"]].left += row["closed_n"]
-    stays = moves.filter(from_phase__isnull=False, days_in_previous__isnull=False)
+    stays = PhaseMove.objects.filter(office_id__in=ids, moved_at__gte=begin, moved_at__lt=finish,
+                                     from_phase__isnull=False, days_in_previous__isnull=False)
     for phase_id, median in _medians(stays, histograms).items():
         row = rows[phase_id]
         row.stays = sum(histograms[phase_id].values())
@@ -318,31 +312,37 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
     sources = sorted(((source, str(labels.get(source, _("Unknown"))), n, won)
                       for source, (n, won) in by_source.items()), key=lambda r: (-r[2], r[1]))
 
-    # Objections raised in the period, by category and outcome.
-    objection_rows = (Objection.objects.filter(office_id__in=ids, created_at__gte=begin,
-                                               created_at__lt=finish)
-                      .values("category", "outcome").annotate(n=Count("pk")).order_by())
+    # The small aggregates: objections raised in the period by category and outcome,
+    # activity per person, overdue next steps per owner (without parallel workers, which
+    # take longer to start than these take to run).
+    with serial_plans():
+        objection_rows = list(
+            Objection.objects.filter(office_id__in=ids, created_at__gte=begin,
+                                     created_at__lt=finish)
+            .values("category", "outcome").annotate(n=Count("pk")).order_by())
+        interaction_rows = list(
+            Interaction.objects.filter(office_id__in=ids, happened_at__gte=begin,
+                                       happened_at__lt=finish, created_by__isnull=False)
+            .values_list("created_by_id").annotate(n=Count("pk")).order_by())
+        task_rows = list(
+            Task.objects.filter(office_id__in=ids, status=Task.Status.DONE,
+                                done_at__gte=begin, done_at__lt=finish)
+            .values_list("assignee_id").annotate(n=Count("pk")).order_by())
+        overdue_rows = dict(deals.filter(status=Deal.Status.OPEN, next_step_date__lt=today)
+                            .values_list("owner_id").annotate(n=Count("pk")).order_by())
     by_category: dict[str, dict[str, int]] = defaultdict(dict)
     for row in objection_rows:
         by_category[row["category"]][row["outcome"]] = row["n"]
     categories = dict(Objection.Category.choices)
     objections = [(str(categories[c]), counts, sum(counts.values()))
                   for c, counts in sorted(by_category.items())]
-
-    # Activity per person.
     people: dict[int, dict] = defaultdict(lambda: {"interactions": 0, "tasks": 0, "moves": 0})
-    for row in (Interaction.objects.filter(office_id__in=ids, happened_at__gte=begin,
-                                           happened_at__lt=finish, created_by__isnull=False)
-                .values("created_by_id").annotate(n=Count("pk")).order_by()):
-        people[row["created_by_id"]]["interactions"] = row["n"]
-    for row in (Task.objects.filter(office_id__in=ids, status=Task.Status.DONE,
-                                    done_at__gte=begin, done_at__lt=finish)
-                .values("assignee_id").annotate(n=Count("pk")).order_by()):
-        people[row["assignee_id"]]["tasks"] = row["n"]
+    for person, n in interaction_rows:
+        people[person]["interactions"] = n
+    for person, n in task_rows:
+        people[person]["tasks"] = n
     for person, n in movers.items():
         people[person]["moves"] = n
-    overdue_rows = dict(deals.filter(status=Deal.Status.OPEN, next_step_date__lt=today)
-                        .values_list("owner_id").annotate(n=Count("pk")).order_by())
     users = {u.pk: u for u in User.objects.filter(pk__in=set(people) | set(overdue_rows))}
     activity = sorted(({"person": users[pk], **counts} for pk, counts in people.items()
                        if pk in users), key=lambda r: str(r["person"]))

@@ -234,7 +234,7 @@ def test_the_report_takes_a_fixed_number_of_queries(client, fixture, office_a, l
               "end": timezone.localdate().isoformat()}
     client.get(reverse("pipeline:report"), params)  # sessions warm
     cache.clear()
-    with django_assert_num_queries(22) as before:  # cache cleared: session too
+    with django_assert_num_queries(24) as before:  # cache cleared: session too
         client.get(reverse("pipeline:report"), params)
     generate_deals(office=office_a, count=120, seed=4)
     cache.clear()
@@ -346,3 +346,85 @@ def test_the_network_report_computes_again_only_the_office_that_changed(
     with CaptureQueriesContext(connection) as queries:
         client.get(url, params)
     assert not [q for q in queries if 'FROM "pipeline_deal"' in q["sql"]]
+
+
+def _moves_sql(queries) -> list[str]:
+    return [q["sql"] for q in queries if 'FROM "pipeline_phasemove"' in q["sql"]
+            and "GROUP BY" in q["sql"] and "ROW_NUMBER" not in q["sql"]]
+
+
+def test_whole_weeks_are_cached_and_the_period_ends_read_from_the_database():
+    from pipeline.reports.figures import period_bounds
+    from pipeline.reports.moves import whole_weeks
+
+    def utc(day: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)
+
+    # Wednesday 4 to Sunday 22 March 2026 in Paris (UTC+1): one whole UTC week, Monday
+    # 16 is not whole before the period's end (23:00 UTC on Sunday 22).
+    weeks, edges = whole_weeks(*period_bounds(dt.date(2026, 3, 4), dt.date(2026, 3, 22),
+                                              "Europe/Paris"))
+    assert weeks == [(utc("2026-03-09T00:00"), utc("2026-03-16T00:00"))]
+    assert edges == [(utc("2026-03-03T23:00"), utc("2026-03-09T00:00")),
+                     (utc("2026-03-16T00:00"), utc("2026-03-22T23:00"))]
+    # Across the change to summer time (29 March in Paris).
+    weeks, edges = whole_weeks(*period_bounds(dt.date(2026, 3, 23), dt.date(2026, 4, 12),
+                                              "Europe/Paris"))
+    assert weeks == [(utc("2026-03-23T00:00"), utc("2026-03-30T00:00")),
+                     (utc("2026-03-30T00:00"), utc("2026-04-06T00:00"))]
+    assert edges == [(utc("2026-03-22T23:00"), utc("2026-03-23T00:00")),
+                     (utc("2026-04-06T00:00"), utc("2026-04-12T22:00"))]
+    weeks, edges = whole_weeks(*period_bounds(dt.date(2026, 1, 6), dt.date(2026, 1, 10),
+                                              "Europe/Paris"))
+    assert weeks == [] and edges == [(utc("2026-01-05T23:00"), utc("2026-01-10T23:00"))]
+
+
+def test_cached_weeks_give_the_figures_computed_afresh_after_every_kind_of_change(
+        fixture, office_a, consultant_a, django_capture_on_commit_callbacks):
+    """Weeks read from the cache, after a move that marks an old week's move as gone
+    further, a deal deleted and deals added in bulk, give the very figures computed with
+    an empty cache; and a change makes them change."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pipeline.generate import generate_deals
+    from pipeline.services import deal_move_phase
+
+    period = {"start": dt.date(2025, 12, 1), "end": timezone.localdate()}
+
+    def compare() -> object:
+        with CaptureQueriesContext(connection) as queries:
+            cached = office_report(offices=[office_a], **period)
+        cache.clear()
+        fresh = office_report(offices=[office_a], **period)
+        assert cached == fresh
+        return fresh, _moves_sql(queries)
+
+    cache.clear()
+    before, _sql = compare()
+    again, sql = compare()  # the weeks are cached: only the period's ends are read
+    assert len(sql) == 1 and "2025-12-0" in sql[0]
+    assert not [month for month in ("2025-12-1", "2025-12-2", "2026-01", "2026-06")
+                if month in sql[0]]
+    assert again == before
+    rows = {r.phase.number: r for r in before.phases}
+
+    # d1 entered phase 3 on 15 January: moving it on marks that move as gone further.
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_move_phase(deal_id=fixture["d1"].pk, to_phase=Phase.objects.get(number=4),
+                        by=consultant_a)
+    after, _sql = compare()
+    moved = {r.phase.number: r for r in after.phases}
+    assert moved[3].went_further == rows[3].went_further + 1
+    assert moved[4].entered == rows[4].entered + 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fixture["d4"].delete()  # won in January: six moves gone
+    after, _sql = compare()
+    assert {r.phase.number: r.entered for r in after.phases}[5] == moved[5].entered - 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        generate_deals(office=office_a, count=60, seed=7)
+    grown, _sql = compare()
+    assert sum(r.entered for r in grown.phases) > sum(r.entered for r in after.phases)
