@@ -341,6 +341,9 @@ class Interaction(models.Model):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-happened_at", "-pk"]
+        # Reports: the interactions of a period per person, from the index alone.
+        indexes = [models.Index(fields=["office", "happened_at"], include=["created_by"],
+                                name="interaction_by_office")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.happened_at:%Y-%m-%d}"
@@ -371,7 +374,9 @@ class Objection(models.Model):
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["office", "created_at"], name="objection_by_office")]
+        # Reports: a period's objections by category and outcome, from the index alone.
+        indexes = [models.Index(fields=["office", "created_at"], include=["category", "outcome"],
+                                name="objection_report")]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.words[:60]}"

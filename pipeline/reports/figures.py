@@ -29,16 +29,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
+    FloatField,
     Q,
     Sum,
     Value,
+    When,
     Window,
 )
-from django.db.models.functions import Coalesce, Floor, RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +52,7 @@ from tsgcrm.db import serial_plans
 from ..agenda.models import Task
 from ..models import Deal, Interaction, LostReason, Objection, Phase, PhaseMove
 from .models import ExchangeRate
-from .moves import period_moves
+from .moves import bucket_end, period_moves
 
 ZERO = Decimal(0)
 
@@ -163,33 +166,38 @@ def period_bounds(start: dt.date, end: dt.date, zone: str) -> tuple[dt.datetime,
 
 def _medians(moves, histograms: dict[int, dict[float, int]]) -> dict[int, float]:
     """The exact median stay of each phase, in one small query: the histograms (stays per
-    whole day) say which day holds the middle stay(s) and its rank in that day; only the
-    stays of those days are ranked in the database."""
+    bucket of days, moves.stay_bucket) say which bucket holds the middle stay(s) and its
+    rank in that bucket; only the stays of those buckets are ranked in the database."""
     targets: set[tuple[int, float, int]] = set()
     for phase_id, histogram in histograms.items():
         n = sum(histogram.values())
         for rank in {(n + 1) // 2, (n + 2) // 2}:  # the middle one, or the middle two
             seen = 0
-            for day in sorted(histogram):
-                if seen + histogram[day] >= rank:
-                    targets.add((phase_id, day, rank - seen))
+            for lower in sorted(histogram):
+                if seen + histogram[lower] >= rank:
+                    targets.add((phase_id, lower, rank - seen))
                     break
-                seen += histogram[day]
+                seen += histogram[lower]
     if not targets:
         return {}
-    days = Q()
-    for phase_id, day in {(phase_id, day) for phase_id, day, _rank in targets}:
-        days |= Q(from_phase_id=phase_id, days_in_previous__gte=day,
-                  days_in_previous__lt=day + 1)
+    within = Q()
+    buckets = set()
+    for phase_id, lower in {(phase_id, lower) for phase_id, lower, _rank in targets}:
+        within |= Q(from_phase_id=phase_id, days_in_previous__gte=lower,
+                    days_in_previous__lt=bucket_end(lower))
+        buckets.add(lower)
+    bucket = Case(*(When(days_in_previous__gte=lower, days_in_previous__lt=bucket_end(lower),
+                         then=Value(lower)) for lower in sorted(buckets)),
+                  output_field=FloatField())
     values: dict[int, list[float]] = defaultdict(list)
-    for phase_id, day, rank, value in (
-            moves.filter(days).annotate(
-                day=Floor("days_in_previous"),
-                rank=Window(RowNumber(), partition_by=[F("from_phase_id"), F("day")],
+    for phase_id, lower, rank, value in (
+            moves.filter(within).annotate(
+                bucket=bucket,
+                rank=Window(RowNumber(), partition_by=[F("from_phase_id"), F("bucket")],
                             order_by=F("days_in_previous").asc()))
-            .filter(rank__in={rank for _p, _d, rank in targets})
-            .values_list("from_phase_id", "day", "rank", "days_in_previous")):
-        if (phase_id, day, rank) in targets:
+            .filter(rank__in={rank for _p, _l, rank in targets})
+            .values_list("from_phase_id", "bucket", "rank", "days_in_previous")):
+        if (phase_id, lower, rank) in targets:
             values[phase_id].append(value)
     return {phase_id: sum(v) / len(v) for phase_id, v in values.items() if v}
 

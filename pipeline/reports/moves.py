@@ -12,8 +12,9 @@ The moves of each office and UTC week have a version, bumped (after commit) when
 of them is saved or deleted, and when a later move marks it as gone further
 (PhaseMove.save). Writes that send no signals (bulk inserts) bump the office's "moves"
 version, which every week's key holds too. The figures read from the cache are therefore
-never stale, and they are exact: the histograms of stays per whole day merge into the
-period's, from which the medians are ranked in the database (figures._medians).
+never stale, and they are exact: the histograms of stays (per day, week or month of stay)
+merge into the period's, from which the medians are ranked in the database
+(figures._medians).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Floor, TruncWeek
 
 from tsgcrm import counts
@@ -31,7 +32,7 @@ from tsgcrm import counts
 from ..models import PhaseMove
 
 # Part of every cached week's key: change it when what a week holds changes.
-FORMAT = 1
+FORMAT = 2
 # A week's figures stay cached this long (its key changes when its moves do).
 TTL = 24 * 3600
 # Up to this many weeks computed at once are told apart by their bounds; more (a cold
@@ -53,6 +54,29 @@ def bump_weeks(office_id: int, moments) -> None:
         counts.bump_on_commit(scope, office_id)
 
 
+def stay_bucket():
+    """The bucket of a stay, as its lower bound in days: whole days below two weeks,
+    weeks below 91 days, 30 days below a year (the last one ends at 365), then years.
+    Coarse enough for a year of weeks to merge quickly, fine enough for the median to
+    be ranked among a few stays (figures._medians)."""
+    days = F("days_in_previous")
+    return Case(When(days_in_previous__lt=14, then=Floor(days)),
+                When(days_in_previous__lt=91, then=Floor((days - 14) / 7) * 7 + 14),
+                When(days_in_previous__lt=365, then=Floor((days - 91) / 30) * 30 + 91),
+                default=Floor((days - 365) / 365) * 365 + 365, output_field=FloatField())
+
+
+def bucket_end(lower: float) -> float:
+    """Where the bucket starting at `lower` ends (excluded)."""
+    if lower < 14:
+        return lower + 1
+    if lower < 91:
+        return lower + 7
+    if lower < 365:
+        return min(lower + 30, 365)
+    return lower + 365
+
+
 @dataclass
 class MoveFigures:
     """What a report reads from a set of moves, by phase (or person)."""
@@ -61,11 +85,11 @@ class MoveFigures:
     further: dict[int, int] = field(default_factory=dict)
     left: dict[int, int] = field(default_factory=dict)
     movers: dict[int, int] = field(default_factory=dict)
-    histograms: dict[int, dict[float, int]] = field(default_factory=dict)
+    histograms: dict[int, dict[float, int]] = field(default_factory=dict)  # by bucket
     stay_days: dict[int, float] = field(default_factory=dict)
 
     def add_row(self, row: dict) -> None:
-        """One row of the grouped query (to, from, by, whole days: count, further, days)."""
+        """One row of the grouped query (to, from, by, stay bucket: count, further, days)."""
         _add(self.entered, row["to_phase_id"], row["n"])
         _add(self.further, row["to_phase_id"], row["on"])
         if row["from_phase_id"] is None:
@@ -129,7 +153,7 @@ def period_moves(office_ids: list[int], begin: dt.datetime,
         for start, end in ranges:
             within |= Q(moved_at__gte=start, moved_at__lt=end)
         moves = PhaseMove.objects.filter(within, office_id__in=office_ids).order_by()
-        group = {"day": Floor("days_in_previous")}
+        group = {"day": stay_bucket()}
         if len(missing) > FEW:  # the week of each move (the partial ones are not missing)
             group["week"] = TruncWeek("moved_at", tzinfo=dt.UTC)
             by_start = {start: (start, end) for start, end in missing}

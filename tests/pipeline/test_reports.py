@@ -428,3 +428,34 @@ def test_cached_weeks_give_the_figures_computed_afresh_after_every_kind_of_chang
         generate_deals(office=office_a, count=60, seed=7)
     grown, _sql = compare()
     assert sum(r.entered for r in grown.phases) > sum(r.entered for r in after.phases)
+
+
+def test_medians_and_averages_match_the_stays_themselves(office_a, consultant_a):
+    """Stays of every length (whole days, weeks, months and years of stay are summed in
+    buckets of different widths): each phase's median and average are those of its
+    stays, computed here from the moves one by one."""
+    import statistics
+
+    from django.core.cache import cache
+
+    from pipeline.generate import generate_deals
+
+    generate_deals(office=office_a, count=400, seed=11)
+    start, end = dt.date(2025, 9, 1), timezone.localdate()
+    begin = dt.datetime.combine(start, dt.time(), tzinfo=PARIS)
+    stays: dict[int, list[float]] = {}
+    for number, days in PhaseMove.objects.filter(
+            office=office_a, moved_at__gte=begin, from_phase__isnull=False,
+            days_in_previous__isnull=False).values_list("from_phase__number",
+                                                        "days_in_previous"):
+        stays.setdefault(number, []).append(days)
+    assert max(max(v) for v in stays.values()) > 100 and len(stays) >= 4
+    for attempt in ("computed", "from cached weeks"):
+        if attempt == "computed":
+            cache.clear()
+        rows = {r.phase.number: r for r in office_report(offices=[office_a], start=start,
+                                                         end=end).phases}
+        for number, values in stays.items():
+            assert rows[number].stays == len(values), (attempt, number)
+            assert rows[number].median_days == round(statistics.median(values), 1)
+            assert rows[number].average_days == round(sum(values) / len(values), 1)
