@@ -9,6 +9,9 @@ def _deal_changed(sender, instance, **kwargs) -> None:
     # commits.
     bump_on_commit("deals", instance.office_id)
     bump_on_commit("reports", instance.office_id)
+    from .reports.history import deal_saved
+
+    deal_saved(instance.office_id, kwargs.get("update_fields"))
 
 
 def _report_row_changed(sender, instance, **kwargs) -> None:
@@ -18,9 +21,11 @@ def _report_row_changed(sender, instance, **kwargs) -> None:
     if instance.office_id is not None:  # each of them keeps its office
         bump_on_commit("reports", instance.office_id)
     if sender.__name__ == "PhaseMove":  # its week's cached report figures too
+        from .reports.history import move_changed
         from .reports.moves import bump_weeks
 
         bump_weeks(instance.office_id, [instance.moved_at])
+        move_changed(instance.office_id, instance.moved_at, deleted="created" not in kwargs)
 
 
 def _rates_changed(sender, **kwargs) -> None:

@@ -51,6 +51,7 @@ from tsgcrm.db import serial_plans
 
 from ..agenda.models import Task
 from ..models import Deal, Interaction, LostReason, Objection, Phase, PhaseMove
+from .history import open_at
 from .models import ExchangeRate
 from .moves import bucket_end, period_moves
 
@@ -237,13 +238,7 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
         open_rows = [{"at_phase": r["phase_id"], "currency": r["currency"], "n": r["n"],
                       "total": r["total"]} for r in deal_rows if r["n"]]
     else:
-        # Each deal's phase then: the move it made into it before the end and had not
-        # left by then (read from the moves' office index); the deal still open then.
-        open_rows = (PhaseMove.objects.filter(office_id__in=ids, moved_at__lt=finish)
-                     .filter(Q(left_at__isnull=True) | Q(left_at__gte=finish))
-                     .filter(Q(deal__closed_at__isnull=True) | Q(deal__closed_at__gte=finish))
-                     .values(currency=F("deal__currency"), at_phase=F("to_phase_id"))
-                     .annotate(n=Count("pk"), total=Sum("deal__value")).order_by())
+        open_rows = open_at(ids, finish)
     money: dict = defaultdict(lambda: defaultdict(lambda: ZERO))
     for row in open_rows:
         rows[row["at_phase"]].open_count += row["n"]

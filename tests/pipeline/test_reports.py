@@ -459,3 +459,50 @@ def test_medians_and_averages_match_the_stays_themselves(office_a, consultant_a)
             assert rows[number].stays == len(values), (attempt, number)
             assert rows[number].median_days == round(statistics.median(values), 1)
             assert rows[number].average_days == round(sum(values) / len(values), 1)
+
+
+def test_the_open_deals_at_a_past_end_stay_cached_until_the_past_changes(
+        fixture, office_a, consultant_a, django_capture_on_commit_callbacks):
+    """A deal moved on, won or lost today leaves January's open deals as they were: read
+    from the cache. A value edited, a move dated back, a deal deleted: computed again,
+    and always the figures computed with an empty cache."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pipeline.services import deal_lose, deal_move_phase, deal_update
+
+    def open_deals(*, expect_cached: bool):
+        with CaptureQueriesContext(connection) as queries:
+            cached = office_report(offices=[office_a], **JANUARY)
+        joined = [q for q in queries if 'INNER JOIN "pipeline_deal"' in q["sql"]]
+        assert bool(joined) is not expect_cached
+        cache.clear()
+        fresh = office_report(offices=[office_a], **JANUARY)
+        assert cached == fresh
+        office_report(offices=[office_a], **JANUARY)  # cached again for the next step
+        return {r.phase.number: (r.open_count, r.open_value.total)
+                for r in fresh.phases if r.open_count}
+
+    cache.clear()
+    before = open_deals(expect_cached=False)
+    assert before == {2: (1, Decimal("2000.00")), 3: (1, Decimal("1000.00"))}
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_move_phase(deal_id=fixture["d2"].pk, to_phase=Phase.objects.get(number=3),
+                        by=consultant_a)
+        deal_lose(deal=fixture["d1"], by=consultant_a, reason=None, no_deal=True)
+    assert open_deals(expect_cached=True) == before
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_update(deal=Deal.objects.get(pk=fixture["d2"].pk), by=consultant_a,
+                    data={"value": Decimal(2500)}, expected_version=None)
+    assert open_deals(expect_cached=False)[2] == (1, Decimal("2500.00"))
+    d5 = fixture["d5"]  # entered phase 1 on 10 February: now dated back to January
+    with django_capture_on_commit_callbacks(execute=True):
+        PhaseMove.objects.filter(deal=d5).delete()
+    assert 1 not in open_deals(expect_cached=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        PhaseMove.of(d5, d5.phase, by=consultant_a, at=at("2026-01-28"), first=True).save()
+    assert open_deals(expect_cached=False)[1] == (1, Decimal("100.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        fixture["d5"].delete()
+    assert 1 not in open_deals(expect_cached=False)
