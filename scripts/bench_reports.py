@@ -4,7 +4,11 @@ peak memory <= 300 MB).
 
 Run with `make bench-reports` after `make bench-pipeline` filled the database (or it fills
 it). Server time is measured in-process around Django's test client; the PDF is made in a
-child process, whose peak resident memory the kernel reports.
+child process, whose peak resident memory the kernel reports. A "computed" report is
+asked for right after one of the office's open deals moved on a phase (a different deal
+each time, through the move service): the figures are computed again, from the finer
+caches where nothing they count changed. Each run moves a few hundred deals of the
+benchmark's office on.
 """
 
 import datetime as dt

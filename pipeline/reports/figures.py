@@ -1,5 +1,7 @@
 """The figures of a pipeline report, each computed by an aggregate query in the database
-(a fixed number of queries whatever the number of deals), then put in order here.
+(a fixed number of queries whatever the number of deals), then put in order here. The
+moves of whole weeks (moves.py) and the deals open at the end of a past period
+(history.py) are read from caches of their own when nothing they count has changed.
 
 Definitions (the report says them too):
 - the period runs from `start` to `end`, both included, in the office's time zone;

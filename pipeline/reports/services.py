@@ -47,8 +47,10 @@ def report_context(run: ReportRun) -> dict:
     The figures are cached per version of the offices' report rows (deals, moves,
     interactions, objections, tasks: any change bumps it after commit), of the exchange
     rates, and per day (overdue and forecast depend on today): a figure is never read
-    stale. The queries are planned for their actual period (a generic plan, reused across
-    periods, reads far more moves than one period needs)."""
+    stale. Computed again, they read whole weeks of moves and a past period's open deals
+    from finer caches of their own (moves.py, history.py). The queries are planned for
+    their actual period (a generic plan, reused across periods, reads far more moves than
+    one period needs)."""
     if run.kind == ReportRun.Kind.NETWORK:
         rows = _network_rows(run)
         missing = set().union(*(r.open_value.missing | r.weighted.missing
