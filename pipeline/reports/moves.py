@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Sum, Value, When
-from django.db.models.functions import Floor, TruncWeek
+from django.db.models.functions import Floor
 
 from tsgcrm import counts
 
@@ -35,8 +35,8 @@ from ..models import PhaseMove
 FORMAT = 2
 # A week's figures stay cached this long (its key changes when its moves do).
 TTL = 24 * 3600
-# Up to this many weeks computed at once are told apart by their bounds; more (a cold
-# cache), by truncating each move's time to its week.
+# At most this many missing weeks are summed on their own (and cached) by one report; the
+# others are read with the period's ends (a cold cache fills over a few reports).
 FEW = 4
 WEEK = dt.timedelta(days=7)
 
@@ -140,42 +140,52 @@ def whole_weeks(begin: dt.datetime, finish: dt.datetime
 def period_moves(office_ids: list[int], begin: dt.datetime,
                  finish: dt.datetime) -> MoveFigures:
     """The figures of the moves made in [begin, finish) in these offices: whole weeks
-    from the cache where it has them, everything else in one grouped query."""
+    from the cache where it has them, everything else in one grouped query, which also
+    sums up to FEW of the missing weeks on their own for the cache (a cold cache fills
+    over a few reports, none of which waits for more)."""
     weeks, edges = whole_weeks(begin, finish)
     keys = _week_keys(office_ids, weeks)
     cached = cache.get_many(list(keys.values())) if keys else {}
     missing = [week for week in weeks if keys[week] not in cached]
     figures = MoveFigures()
-    fresh = {week: MoveFigures() for week in missing}
-    ranges = edges + missing
+    fresh = {week: MoveFigures() for week in missing[:FEW]}
+    ranges = _joined(sorted(edges + missing))
     if ranges:
         within = Q()
         for start, end in ranges:
             within |= Q(moved_at__gte=start, moved_at__lt=end)
         moves = PhaseMove.objects.filter(within, office_id__in=office_ids).order_by()
         group = {"day": stay_bucket()}
-        if len(missing) > FEW:  # the week of each move (the partial ones are not missing)
-            group["week"] = TruncWeek("moved_at", tzinfo=dt.UTC)
-            by_start = {start: (start, end) for start, end in missing}
-        elif missing:  # which missing week each move belongs to (None: the period's ends)
+        filling = list(fresh)
+        if filling:  # which week to cache each move belongs to (None: read, not cached)
             group["week"] = Case(*(When(moved_at__gte=start, moved_at__lt=end, then=Value(n))
-                                   for n, (start, end) in enumerate(missing)),
+                                   for n, (start, end) in enumerate(filling)),
                                  default=Value(None), output_field=IntegerField())
         for row in (moves.values("to_phase_id", "from_phase_id", "moved_by_id", **group)
                     .annotate(n=Count("pk"), on=Count("pk", filter=Q(went_further=True)),
                               days=Sum("days_in_previous"))):
             week = row.get("week")
-            if week is None:
-                figures.add_row(row)
-            elif len(missing) > FEW:
-                fresh.get(by_start.get(week), figures).add_row(row)
-            else:
-                fresh[missing[week]].add_row(row)
+            (figures if week is None else fresh[filling[week]]).add_row(row)
         if fresh:
             cache.set_many({keys[week]: value for week, value in fresh.items()}, TTL)
     for week in weeks:
-        figures.merge(fresh[week] if week in fresh else cached[keys[week]])
+        if week in fresh:
+            figures.merge(fresh[week])
+        elif keys[week] in cached:
+            figures.merge(cached[keys[week]])
     return figures
+
+
+def _joined(ranges: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime,
+                                                                           dt.datetime]]:
+    """Sorted ranges, those that touch made one."""
+    joined: list[tuple[dt.datetime, dt.datetime]] = []
+    for start, end in ranges:
+        if joined and joined[-1][1] == start:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
 
 
 def _week_keys(office_ids: list[int],

@@ -381,40 +381,58 @@ def test_whole_weeks_are_cached_and_the_period_ends_read_from_the_database():
 
 def test_cached_weeks_give_the_figures_computed_afresh_after_every_kind_of_change(
         fixture, office_a, consultant_a, django_capture_on_commit_callbacks):
-    """Weeks read from the cache, after a move that marks an old week's move as gone
-    further, a deal deleted and deals added in bulk, give the very figures computed with
-    an empty cache; and a change makes them change."""
+    """A cold cache fills a few weeks per report. Weeks read from the cache, after a move
+    that marks an old week's move as gone further, a deal deleted and deals added in
+    bulk, give the very figures computed without a cache; and a change makes them
+    change, reading again only the weeks it touched."""
     from django.core.cache import cache
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from pipeline.generate import generate_deals
     from pipeline.services import deal_move_phase
 
     period = {"start": dt.date(2025, 12, 1), "end": timezone.localdate()}
+    old_weeks = ("2025-12-1", "2025-12-2", "2026-01", "2026-06")
 
-    def compare() -> object:
+    def compare() -> tuple[object, str]:
+        """The report from the cache and without it (equal), and the moves it read."""
         with CaptureQueriesContext(connection) as queries:
             cached = office_report(offices=[office_a], **period)
-        cache.clear()
-        fresh = office_report(offices=[office_a], **period)
+        with override_settings(CACHES={"default": {
+                "BACKEND": "django.core.cache.backends.dummy.DummyCache"}}):
+            fresh = office_report(offices=[office_a], **period)
         assert cached == fresh
-        return fresh, _moves_sql(queries)
+        sql = _moves_sql(queries)
+        assert len(sql) == 1
+        return fresh, sql[0].split(" WHERE ", 1)[1]  # the ranges of moves read
+
+    def warm() -> int:
+        """Reports until every week comes from the cache: the moves read stop changing."""
+        previous = None
+        for reports in range(1, 30):
+            _report, sql = compare()
+            if sql == previous:
+                assert sql.count('"moved_at" >=') == 2  # the period's two ends alone
+                assert not [week for week in old_weeks if week in sql]
+                return reports
+            previous = sql
+        raise AssertionError("the weeks are never all read from the cache")
 
     cache.clear()
-    before, _sql = compare()
+    before, sql = compare()
+    assert sql.count('"moved_at" >=') == 1  # cold: the whole period read at once
+    assert warm() > 10  # 52 weeks, 4 more cached by each report
     again, sql = compare()  # the weeks are cached: only the period's ends are read
-    assert len(sql) == 1 and "2025-12-0" in sql[0]
-    assert not [month for month in ("2025-12-1", "2025-12-2", "2026-01", "2026-06")
-                if month in sql[0]]
-    assert again == before
+    assert "2025-12-0" in sql and again == before
     rows = {r.phase.number: r for r in before.phases}
 
     # d1 entered phase 3 on 15 January: moving it on marks that move as gone further.
     with django_capture_on_commit_callbacks(execute=True):
         deal_move_phase(deal_id=fixture["d1"].pk, to_phase=Phase.objects.get(number=4),
                         by=consultant_a)
-    after, _sql = compare()
+    after, sql = compare()
+    assert "2026-01-12" in sql and "2026-06" not in sql  # that week and the ends alone
     moved = {r.phase.number: r for r in after.phases}
     assert moved[3].went_further == rows[3].went_further + 1
     assert moved[4].entered == rows[4].entered + 1
@@ -426,8 +444,11 @@ def test_cached_weeks_give_the_figures_computed_afresh_after_every_kind_of_chang
 
     with django_capture_on_commit_callbacks(execute=True):
         generate_deals(office=office_a, count=60, seed=7)
-    grown, _sql = compare()
+    grown, sql = compare()
+    assert sql.count('"moved_at" >=') == 1  # a bulk write: every week read again
     assert sum(r.entered for r in grown.phases) > sum(r.entered for r in after.phases)
+    warm()
+    assert compare()[0] == grown
 
 
 def test_medians_and_averages_match_the_stays_themselves(office_a, consultant_a):
