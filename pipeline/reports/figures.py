@@ -31,16 +31,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
-    FloatField,
     Q,
     Sum,
     Value,
-    When,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
@@ -170,37 +167,37 @@ def period_bounds(start: dt.date, end: dt.date, zone: str) -> tuple[dt.datetime,
 def _medians(moves, histograms: dict[int, dict[float, int]]) -> dict[int, float]:
     """The exact median stay of each phase, in one small query: the histograms (stays per
     bucket of days, moves.stay_bucket) say which bucket holds the middle stay(s) and its
-    rank in that bucket; only the stays of those buckets are ranked in the database."""
-    targets: set[tuple[int, float, int]] = set()
+    rank there; only the stays of those buckets are read, ranked per phase (the stays of
+    a phase's lower bucket come first: the histogram says how many)."""
+    targets: set[tuple[int, int]] = set()  # (phase, rank among the stays read)
+    within = Q()
     for phase_id, histogram in histograms.items():
         n = sum(histogram.values())
-        for rank in {(n + 1) // 2, (n + 2) // 2}:  # the middle one, or the middle two
+        middle = []  # (bucket, rank in it) of the middle stay, or of the middle two
+        for rank in sorted({(n + 1) // 2, (n + 2) // 2}):
             seen = 0
             for lower in sorted(histogram):
                 if seen + histogram[lower] >= rank:
-                    targets.add((phase_id, lower, rank - seen))
+                    middle.append((lower, rank - seen))
                     break
                 seen += histogram[lower]
+        before = 0
+        for lower in sorted({lower for lower, _rank in middle}):
+            within |= Q(from_phase_id=phase_id, days_in_previous__gte=lower,
+                        days_in_previous__lt=bucket_end(lower))
+            targets |= {(phase_id, before + rank) for bucket, rank in middle
+                        if bucket == lower}
+            before += histogram[lower]
     if not targets:
         return {}
-    within = Q()
-    buckets = set()
-    for phase_id, lower in {(phase_id, lower) for phase_id, lower, _rank in targets}:
-        within |= Q(from_phase_id=phase_id, days_in_previous__gte=lower,
-                    days_in_previous__lt=bucket_end(lower))
-        buckets.add(lower)
-    bucket = Case(*(When(days_in_previous__gte=lower, days_in_previous__lt=bucket_end(lower),
-                         then=Value(lower)) for lower in sorted(buckets)),
-                  output_field=FloatField())
     values: dict[int, list[float]] = defaultdict(list)
-    for phase_id, lower, rank, value in (
+    for phase_id, rank, value in (
             moves.filter(within).annotate(
-                bucket=bucket,
-                rank=Window(RowNumber(), partition_by=[F("from_phase_id"), F("bucket")],
+                rank=Window(RowNumber(), partition_by=[F("from_phase_id")],
                             order_by=F("days_in_previous").asc()))
-            .filter(rank__in={rank for _p, _l, rank in targets})
-            .values_list("from_phase_id", "bucket", "rank", "days_in_previous")):
-        if (phase_id, lower, rank) in targets:
+            .filter(rank__in={rank for _phase, rank in targets})
+            .values_list("from_phase_id", "rank", "days_in_previous")):
+        if (phase_id, rank) in targets:
             values[phase_id].append(value)
     return {phase_id: sum(v) / len(v) for phase_id, v in values.items() if v}
 
@@ -266,7 +263,8 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
         if row["status"] in (Deal.Status.LOST, Deal.Status.NO_DEAL):
             rows[row["phase_id"]].left += row["closed_n"]
     stays = PhaseMove.objects.filter(office_id__in=ids, moved_at__gte=begin, moved_at__lt=finish,
-                                     from_phase__isnull=False, days_in_previous__isnull=False)
+                                     from_phase__isnull=False,
+                                     days_in_previous__isnull=False).order_by()
     for phase_id, median in _medians(stays, histograms).items():
         row = rows[phase_id]
         row.stays = sum(histograms[phase_id].values())

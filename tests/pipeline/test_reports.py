@@ -527,3 +527,20 @@ def test_the_open_deals_at_a_past_end_stay_cached_until_the_past_changes(
     with django_capture_on_commit_callbacks(execute=True):
         fixture["d5"].delete()
     assert 1 not in open_deals(expect_cached=False)
+
+
+def test_a_median_between_two_buckets_of_stays(office_a, consultant_a,
+                                               django_capture_on_commit_callbacks):
+    """The middle two stays of a phase fall in different buckets (10 days: a bucket of
+    one day; 20 days: of a week): both are ranked, the median is their mean."""
+    for left in ("2026-01-11", "2026-01-21"):
+        deal(office_a, consultant_a, value=100, path=[(1, "2026-01-01"), (2, left)])
+    rows = {r.phase.number: r for r in office_report(offices=[office_a], **JANUARY).phases}
+    assert (rows[1].stays, rows[1].median_days, rows[1].average_days) == (2, 15.0, 15.0)
+    with django_capture_on_commit_callbacks(execute=True):  # January's weeks are stale
+        for left in ("2026-01-04", "2026-01-17", "2026-02-10"):
+            deal(office_a, consultant_a, value=100, path=[(1, "2026-01-01"), (2, left)])
+    rows = {r.phase.number: r for r in office_report(
+        offices=[office_a], start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 28)).phases}
+    # 3, 10, 16, 20 and 40 days: the middle one, 16.
+    assert (rows[1].stays, rows[1].median_days) == (5, 16.0)
