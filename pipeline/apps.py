@@ -12,6 +12,11 @@ def _deal_changed(sender, instance, **kwargs) -> None:
     from .reports.history import deal_saved
 
     deal_saved(instance.office_id, kwargs.get("update_fields"))
+    before = getattr(instance, "_loaded_office_id", None)
+    if before is not None and before != instance.office_id:  # moved to another office
+        for scope in ("deals", "reports", "history", "moves"):
+            bump_on_commit(scope, before)
+        instance._loaded_office_id = instance.office_id
 
 
 def _report_row_changed(sender, instance, **kwargs) -> None:

@@ -216,6 +216,14 @@ class Deal(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("pipeline:deal_detail", args=[self.pk])
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # The office it was read with: moved to another office (in the admin), the deal
+        # leaves that office's cached figures stale too (pipeline.apps._deal_changed).
+        deal = super().from_db(db, field_names, values)
+        deal._loaded_office_id = deal.__dict__.get("office_id")
+        return deal
+
     @property
     def effective_probability(self) -> int:
         if self.probability is not None:

@@ -544,3 +544,19 @@ def test_a_median_between_two_buckets_of_stays(office_a, consultant_a,
         offices=[office_a], start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 28)).phases}
     # 3, 10, 16, 20 and 40 days: the middle one, 16.
     assert (rows[1].stays, rows[1].median_days) == (5, 16.0)
+
+
+def test_a_deal_moved_to_another_office_leaves_both_offices_figures_stale(
+        fixture, office_a, office_b, django_capture_on_commit_callbacks):
+    from tsgcrm import counts
+
+    scopes = [(scope, office.pk) for scope in ("deals", "reports", "history", "moves")
+              for office in (office_a, office_b)]
+    before = counts.versions(scopes)
+    moved = Deal.objects.get(pk=fixture["d2"].pk)
+    moved.office = office_b  # as the admin's change form saves it
+    with django_capture_on_commit_callbacks(execute=True):
+        moved.save()
+    after = counts.versions(scopes)
+    assert all(after[pair] > before[pair] for pair in scopes if pair[0] != "moves"
+               or pair[1] == office_a.pk)
