@@ -188,8 +188,8 @@ def _joined(ranges: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.date
     return joined
 
 
-def _week_keys(office_ids: list[int],
-               weeks: list[tuple[dt.datetime, dt.datetime]]) -> dict[dt.datetime, str]:
+def _week_keys(office_ids: list[int], weeks: list[tuple[dt.datetime, dt.datetime]]
+               ) -> dict[tuple[dt.datetime, dt.datetime], str]:
     """Each whole week's cache key: the offices' "moves" versions and the week's, all
     read in one round trip."""
     if not weeks:
