@@ -25,12 +25,15 @@ def _report_row_changed(sender, instance, **kwargs) -> None:
 
     if instance.office_id is not None:  # each of them keeps its office
         bump_on_commit("reports", instance.office_id)
-    if sender.__name__ == "PhaseMove":  # its week's cached report figures too
-        from .reports.history import move_changed
-        from .reports.moves import bump_weeks
 
-        bump_weeks(instance.office_id, [instance.moved_at])
-        move_changed(instance.office_id, instance.moved_at, deleted="created" not in kwargs)
+
+def _move_changed(sender, instance, **kwargs) -> None:
+    """A move changed: its week's cached report figures too, and maybe the past."""
+    from .reports.history import move_changed
+    from .reports.moves import bump_weeks
+
+    bump_weeks(instance.office_id, [instance.moved_at])
+    move_changed(instance.office_id, instance.moved_at, deleted="created" not in kwargs)
 
 
 def _rates_changed(sender, **kwargs) -> None:
@@ -66,5 +69,6 @@ class PipelineConfig(AppConfig):
                 signal.connect(_report_row_changed, sender=model,
                                dispatch_uid=f"pipeline.report_rows.{model.__name__}")
         for signal in (post_save, post_delete):
+            signal.connect(_move_changed, sender=PhaseMove, dispatch_uid="pipeline.moves")
             signal.connect(_rates_changed, sender=ExchangeRate,
                            dispatch_uid="pipeline.report_rates")

@@ -69,10 +69,15 @@ def bulk(scope: str, office_id: int) -> Iterator[None]:
     bump_on_commit(scope, office_id)
 
 
+def digest(*parts: str) -> str:
+    """A short fingerprint of these parts, for a cache key."""
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
+
+
 def query_digest(rows: QuerySet) -> str:
     """A short fingerprint of a query: its SQL and parameters."""
     sql, params = rows.order_by().query.sql_with_params()
-    return hashlib.blake2b(f"{sql}|{params!r}".encode(), digest_size=16).hexdigest()
+    return digest(sql, repr(params))
 
 
 def cached_count(rows: QuerySet, *, scope: str, offices: list[int]) -> int:

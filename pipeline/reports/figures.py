@@ -247,8 +247,8 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
 
     # The period's moves: entries, exits, conversions (each move knows whether the deal
     # went further), who moved deals, and the stays they ended (each move keeps the days
-    # spent in the phase it leaves) counted per whole day: the histograms that lead to the
-    # exact medians. Whole months come from the cache, the rest from one grouped query.
+    # spent in the phase it leaves) counted per bucket of days: the histograms that lead
+    # to the exact medians. Whole weeks come from the cache, the rest from one query.
     moved = period_moves(ids, begin, finish)
     for phase_id, n in moved.entered.items():
         rows[phase_id].entered += n
@@ -256,19 +256,16 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
         rows[phase_id].went_further += n
     for phase_id, n in moved.left.items():
         rows[phase_id].left += n
-    movers = moved.movers
-    histograms = moved.histograms
-    stay_days = moved.stay_days
     for row in deal_rows:  # a deal lost or ended without a deal leaves its phase
         if row["status"] in (Deal.Status.LOST, Deal.Status.NO_DEAL):
             rows[row["phase_id"]].left += row["closed_n"]
     stays = PhaseMove.objects.filter(office_id__in=ids, moved_at__gte=begin, moved_at__lt=finish,
                                      from_phase__isnull=False,
                                      days_in_previous__isnull=False).order_by()
-    for phase_id, median in _medians(stays, histograms).items():
+    for phase_id, median in _medians(stays, moved.histograms).items():
         row = rows[phase_id]
-        row.stays = sum(histograms[phase_id].values())
-        row.average_days = round(stay_days[phase_id] / row.stays, 1)
+        row.stays = sum(moved.histograms[phase_id].values())
+        row.average_days = round(moved.stay_days[phase_id] / row.stays, 1)
         row.median_days = round(median, 1)
 
     # Won, lost, no deal; lost reasons.
@@ -344,7 +341,7 @@ def office_report(*, offices: list[Office], start: dt.date, end: dt.date,
         people[person]["interactions"] = n
     for person, n in task_rows:
         people[person]["tasks"] = n
-    for person, n in movers.items():
+    for person, n in moved.movers.items():
         people[person]["moves"] = n
     users = {u.pk: u for u in User.objects.filter(pk__in=set(people) | set(overdue_rows))}
     activity = sorted(({"person": users[pk], **counts} for pk, counts in people.items()

@@ -19,7 +19,6 @@ nudge services) leaves the history version alone.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from django.core.cache import cache
 from django.db.models import Count, F, Q, Sum
@@ -53,11 +52,9 @@ def open_at(office_ids: list[int], finish: dt.datetime) -> list[dict]:
     value now."""
     known = counts.versions([(scope, pk) for scope in ("history", "moves")
                              for pk in office_ids])
-    versions = (counts.versions_key("history", office_ids, known) + ";"
-                + counts.versions_key("moves", office_ids, known))
-    digest = hashlib.blake2b(f"{finish.isoformat()};{versions}".encode(),
-                             digest_size=12).hexdigest()
-    key = f"report-open-at:{digest}"
+    key = "report-open-at:" + counts.digest(finish.isoformat(),
+                                            counts.versions_key("history", office_ids, known),
+                                            counts.versions_key("moves", office_ids, known))
     rows = cache.get(key)
     if rows is None:
         # Each deal's phase then: the move it made into it before the end and had not

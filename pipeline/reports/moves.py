@@ -20,7 +20,6 @@ merge into the period's, from which the medians are ranked in the database
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -54,27 +53,31 @@ def bump_weeks(office_id: int, moments) -> None:
         counts.bump_on_commit(scope, office_id)
 
 
+# The buckets stays are counted in: from each start (days), buckets of this width, up to
+# the next start. Coarse enough for a year of weeks to merge quickly, fine enough for the
+# median to be ranked among a few stays (figures._medians).
+BUCKETS = ((0, 1), (14, 7), (91, 30), (365, 365))
+
+
 def stay_bucket():
-    """The bucket of a stay, as its lower bound in days: whole days below two weeks,
-    weeks below 91 days, 30 days below a year (the last one ends at 365), then years.
-    Coarse enough for a year of weeks to merge quickly, fine enough for the median to
-    be ranked among a few stays (figures._medians)."""
+    """The bucket of a stay, as its lower bound in days (BUCKETS): whole days below two
+    weeks, weeks below 91 days, 30 days below a year (the last one ends at 365), then
+    years."""
     days = F("days_in_previous")
-    return Case(When(days_in_previous__lt=14, then=Floor(days)),
-                When(days_in_previous__lt=91, then=Floor((days - 14) / 7) * 7 + 14),
-                When(days_in_previous__lt=365, then=Floor((days - 91) / 30) * 30 + 91),
-                default=Floor((days - 365) / 365) * 365 + 365, output_field=FloatField())
+    regimes = [When(days_in_previous__lt=following,
+                    then=Floor((days - start) / width) * width + start)
+               for (start, width), (following, _w) in zip(BUCKETS, BUCKETS[1:], strict=False)]
+    start, width = BUCKETS[-1]
+    return Case(*regimes, default=Floor((days - start) / width) * width + start,
+                output_field=FloatField())
 
 
 def bucket_end(lower: float) -> float:
     """Where the bucket starting at `lower` ends (excluded)."""
-    if lower < 14:
-        return lower + 1
-    if lower < 91:
-        return lower + 7
-    if lower < 365:
-        return min(lower + 30, 365)
-    return lower + 365
+    for (_start, width), (following, _w) in zip(BUCKETS, BUCKETS[1:], strict=False):
+        if lower < following:
+            return min(lower + width, following)
+    return lower + BUCKETS[-1][1]
 
 
 @dataclass
@@ -148,7 +151,8 @@ def period_moves(office_ids: list[int], begin: dt.datetime,
     cached = cache.get_many(list(keys.values())) if keys else {}
     missing = [week for week in weeks if keys[week] not in cached]
     figures = MoveFigures()
-    fresh = {week: MoveFigures() for week in missing[:FEW]}
+    filling = missing[:FEW]
+    fresh = {week: MoveFigures() for week in filling}
     ranges = _joined(sorted(edges + missing))
     if ranges:
         within = Q()
@@ -156,7 +160,6 @@ def period_moves(office_ids: list[int], begin: dt.datetime,
             within |= Q(moved_at__gte=start, moved_at__lt=end)
         moves = PhaseMove.objects.filter(within, office_id__in=office_ids).order_by()
         group = {"day": stay_bucket()}
-        filling = list(fresh)
         if filling:  # which week to cache each move belongs to (None: read, not cached)
             group["week"] = Case(*(When(moved_at__gte=start, moved_at__lt=end, then=Value(n))
                                    for n, (start, end) in enumerate(filling)),
@@ -201,6 +204,5 @@ def _week_keys(office_ids: list[int], weeks: list[tuple[dt.datetime, dt.datetime
     keys = {}
     for week in weeks:
         versions = counts.versions_key(week_scope(week[0]), office_ids, known)
-        digest = hashlib.blake2b(f"{base};{versions}".encode(), digest_size=12).hexdigest()
-        keys[week] = f"report-moves:{FORMAT}:{week[0]:%Y-%m-%d}:{digest}"
+        keys[week] = f"report-moves:{FORMAT}:{week[0]:%Y-%m-%d}:{counts.digest(base, versions)}"
     return keys

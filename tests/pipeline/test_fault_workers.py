@@ -17,17 +17,9 @@ from pipeline.models import ReportRun
 from pipeline.reports.services import GIVE_UP_AFTER, STALE_AFTER, report_request, runs_recover
 from pipeline.tasks import send_due_reminders
 from tests.factories import UserFactory
+from tests.tsgcrm.test_celery_worker import _wait_for as wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(predicate, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
